@@ -1,0 +1,1 @@
+"""Small pieces every other package may use: the clock and the privacy filter for logs."""

@@ -1,0 +1,70 @@
+"""What the machine asks the engine to do. Plain values; the engine carries them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    pass
+
+
+@dataclass(frozen=True)
+class RunChecks(Command):
+    """Start the device checks; the engine answers with `ChecksFinished`."""
+
+
+@dataclass(frozen=True)
+class StopChecks(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Knock(Command):
+    """Ask for a place in the conference and set up the call; answered by `Knocked` or
+    `JoinFailed`."""
+
+    alias: str
+    display_name: str
+    host: str | None = None
+    pin: str | None = None
+
+
+@dataclass(frozen=True)
+class RebuildCall(Command):
+    """Tear the media down and set it up again with the same participant."""
+
+
+@dataclass(frozen=True)
+class EndCall(Command):
+    """Hang up the media, release the token, close the event stream."""
+
+
+@dataclass(frozen=True)
+class Wipe(Command):
+    """Forget everything about the session; answered by `Wiped`."""
+
+
+@dataclass(frozen=True)
+class StartTimer(Command):
+    """Fire `TimerFired(name)` after `seconds`. A timer lives only in the phase that started
+    it: the engine drops every pending timer when the phase changes."""
+
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CancelTimer(Command):
+    name: str
+
+
+@dataclass(frozen=True)
+class SetVolume(Command):
+    volume: float
+
+
+@dataclass(frozen=True)
+class SetMute(Command):
+    muted: bool

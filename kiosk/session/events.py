@@ -1,0 +1,169 @@
+"""What can happen to a session: the patient's intents and the world's events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.session.state import CheckSummary, ErrorKind
+
+
+@dataclass(frozen=True)
+class Event:
+    pass
+
+
+# -- intents: what the patient (or nurse) asked for through the UI ---------------------------
+
+
+@dataclass(frozen=True)
+class Intent(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class Tap(Intent):
+    """A tap on the start screen."""
+
+
+@dataclass(frozen=True)
+class Digit(Intent):
+    digit: str
+
+    def __post_init__(self) -> None:
+        if len(self.digit) != 1 or not self.digit.isdigit():
+            raise ValueError(f"digit must be one character 0-9 (got {self.digit!r})")
+
+
+@dataclass(frozen=True)
+class DeleteDigit(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class NumberScanned(Intent):
+    """A QR code gave a number (and perhaps a host already checked against the allow-list)."""
+
+    digits: str
+    host: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.digits) != 6 or not self.digits.isdigit():
+            raise ValueError(f"digits must be six digits (got {len(self.digits)} characters)")
+
+
+@dataclass(frozen=True)
+class SubmitNumber(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class Continue(Intent):
+    """Go on from the checks screen and knock."""
+
+
+@dataclass(frozen=True)
+class Cancel(Intent):
+    """Back to the start screen; the session is forgotten."""
+
+
+@dataclass(frozen=True)
+class HangUp(Intent):
+    """The yellow button."""
+
+
+@dataclass(frozen=True)
+class KnockAgain(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class TryAnotherNumber(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class Dismiss(Intent):
+    """Leave the ended or error screen for the start screen."""
+
+
+@dataclass(frozen=True)
+class ToggleShowId(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class ToggleMute(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeVolume(Intent):
+    step: float
+
+
+@dataclass(frozen=True)
+class SetLanguage(Intent):
+    language: str
+
+
+# -- events: what the engine saw happen ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecksFinished(Event):
+    summary: CheckSummary
+
+
+@dataclass(frozen=True)
+class Knocked(Event):
+    """The node gave us a token and we are in its waiting room."""
+
+
+@dataclass(frozen=True)
+class Admitted(Event):
+    """Our participant moved from the waiting room into the conference."""
+
+
+@dataclass(frozen=True)
+class CallMediaStarted(Event):
+    """The first remote video frame of this call arrived."""
+
+
+@dataclass(frozen=True)
+class JoinFailed(Event):
+    kind: ErrorKind
+
+
+@dataclass(frozen=True)
+class RemovedByServer(Event):
+    """The node removed our participant (`disconnect` event, or deleted from the roster).
+
+    In the waiting room this is the waiting-for-host timeout; in a call, the clinician ended it.
+    """
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MediaLost(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class MediaRestored(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class RecordingChanged(Event):
+    recording: bool
+
+
+@dataclass(frozen=True)
+class TimerFired(Event):
+    name: str
+
+
+@dataclass(frozen=True)
+class Wiped(Event):
+    pass

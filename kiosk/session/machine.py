@@ -1,0 +1,410 @@
+"""The transition table: every (phase, event) the session understands, in one place.
+
+`transition(state, event, now)` returns the next immutable state and the commands the engine
+must carry out. It does no I/O and reads no clock: `now` comes from the engine. An event that
+is not in the table for the current phase raises `SessionError` naming both; events that can
+arrive late from the network (after the patient has left, say) are listed explicitly as ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.session import events as ev
+from kiosk.session.commands import (
+    Command,
+    EndCall,
+    Knock,
+    RebuildCall,
+    RunChecks,
+    SetMute,
+    SetVolume,
+    StartTimer,
+    StopChecks,
+    Wipe,
+)
+from kiosk.session.state import ErrorKind, Phase, SessionState, Timing
+
+IDLE_TIMER = "idle"
+LOBBY_TIMER = "lobby"
+RETURN_TIMER = "return"
+STILL_TRYING_TIMER = "still_trying"
+GIVE_UP_TIMER = "give_up"
+
+
+class SessionError(Exception):
+    """An event arrived in a phase that has no transition for it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    state: SessionState
+    commands: tuple[Command, ...] = ()
+    ignored: bool = False
+
+
+Handler = Callable[[SessionState, ev.Event, float], Step]
+
+
+def initial_state(timing: Timing | None = None, language: str = "nb") -> SessionState:
+    return SessionState(timing=timing or Timing(), language=language)
+
+
+def transition(state: SessionState, event: ev.Event, now: float) -> Step:
+    handler = _TABLE.get((state.phase, type(event)))
+    if handler is None:
+        raise SessionError(f"can't handle {type(event).__name__} in phase {state.phase.value}")
+    return handler(state, event, now)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _go(state: SessionState, phase: Phase, now: float, **changes: object) -> SessionState:
+    if phase is not state.phase:
+        changes["phase_since"] = now
+    return dataclasses.replace(state, phase=phase, **changes)  # type: ignore[arg-type]
+
+
+def _stay(state: SessionState, **changes: object) -> SessionState:
+    return dataclasses.replace(state, **changes)  # type: ignore[arg-type]
+
+
+def _ignore(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(state, ignored=True)
+
+
+def _wipe(state: SessionState, now: float, *first: Command) -> Step:
+    return Step(_go(state, Phase.WIPING, now), (*first, Wipe()))
+
+
+def _idle_timer(state: SessionState) -> StartTimer:
+    return StartTimer(IDLE_TIMER, state.timing.number_idle_s)
+
+
+def _knock(state: SessionState) -> Knock:
+    return Knock(alias=state.digits, display_name=state.display_name, host=state.host)
+
+
+def _fail(state: SessionState, kind: ErrorKind, now: float, *first: Command) -> Step:
+    nxt = _go(state, Phase.ERROR, now, error=kind, still_trying=False, show_id=False)
+    return Step(nxt, (*first, StartTimer(RETURN_TIMER, state.timing.error_return_s)))
+
+
+def _end(state: SessionState, now: float) -> Step:
+    nxt = _go(state, Phase.ENDED, now, still_trying=False, show_id=False)
+    return Step(nxt, (EndCall(), StartTimer(RETURN_TIMER, state.timing.ended_return_s)))
+
+
+# -- handlers, by phase ----------------------------------------------------------------------
+
+
+def _tap(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_go(state, Phase.NUMBER, now), (_idle_timer(state),))
+
+
+def _set_language(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.SetLanguage)
+    return Step(_stay(state, language=event.language))
+
+
+def _digit(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.Digit)
+    digits = state.digits if state.number_complete else state.digits + event.digit
+    return Step(_stay(state, digits=digits), (_idle_timer(state),))
+
+
+def _delete_digit(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_stay(state, digits=state.digits[:-1]), (_idle_timer(state),))
+
+
+def _scanned(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.NumberScanned)
+    nxt = _go(state, Phase.NUMBER, now, digits=event.digits, host=event.host)
+    return Step(nxt, (_idle_timer(state),))
+
+
+def _submit(state: SessionState, event: ev.Event, now: float) -> Step:
+    if not state.number_complete:
+        return Step(state, ignored=True)
+    return Step(_go(state, Phase.CHECKS, now, checks=None), (RunChecks(), _idle_timer(state)))
+
+
+def _cancel(state: SessionState, event: ev.Event, now: float) -> Step:
+    return _wipe(state, now)
+
+
+def _cancel_checks(state: SessionState, event: ev.Event, now: float) -> Step:
+    return _wipe(state, now, StopChecks())
+
+
+def _cancel_call(state: SessionState, event: ev.Event, now: float) -> Step:
+    return _wipe(state, now, EndCall())
+
+
+def _checks_finished(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.ChecksFinished)
+    return Step(_stay(state, checks=event.summary))
+
+
+def _continue(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_go(state, Phase.JOINING, now, error=None), (StopChecks(), _knock(state)))
+
+
+def _knocked(state: SessionState, event: ev.Event, now: float) -> Step:
+    nxt = _go(state, Phase.WAITING, now, knocks=state.knocks + 1)
+    return Step(nxt, (StartTimer(LOBBY_TIMER, state.timing.lobby_limit_s),))
+
+
+def _join_failed(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.JoinFailed)
+    return _fail(state, event.kind, now, EndCall())
+
+
+def _admitted(state: SessionState, event: ev.Event, now: float) -> Step:
+    nxt = _go(state, Phase.IN_CALL, now, call_started_at=now, remote_media=False)
+    return Step(nxt)
+
+
+def _removed_while_waiting(state: SessionState, event: ev.Event, now: float) -> Step:
+    return _fail(state, ErrorKind.LOBBY_TIMEOUT, now, EndCall())
+
+
+def _lobby_timer(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.TimerFired)
+    if event.name != LOBBY_TIMER:
+        return Step(state, ignored=True)
+    return _fail(state, ErrorKind.LOBBY_TIMEOUT, now, EndCall())
+
+
+def _hang_up(state: SessionState, event: ev.Event, now: float) -> Step:
+    return _end(state, now)
+
+
+def _media_started(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_go(state, Phase.IN_CALL, now, remote_media=True, still_trying=False))
+
+
+def _media_lost(state: SessionState, event: ev.Event, now: float) -> Step:
+    nxt = _go(state, Phase.RECONNECTING, now, still_trying=False)
+    timing = state.timing
+    return Step(
+        nxt,
+        (
+            RebuildCall(),
+            StartTimer(STILL_TRYING_TIMER, timing.reconnect_still_trying_s),
+            StartTimer(GIVE_UP_TIMER, timing.reconnect_give_up_s),
+        ),
+    )
+
+
+def _media_restored(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_go(state, Phase.IN_CALL, now, still_trying=False))
+
+
+def _reconnect_timer(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.TimerFired)
+    if event.name == STILL_TRYING_TIMER:
+        return Step(_stay(state, still_trying=True))
+    if event.name == GIVE_UP_TIMER:
+        return _fail(state, ErrorKind.CONNECTION_LOST, now, EndCall())
+    return Step(state, ignored=True)
+
+
+def _toggle_show_id(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_stay(state, show_id=not state.show_id))
+
+
+def _toggle_mute(state: SessionState, event: ev.Event, now: float) -> Step:
+    muted = not state.muted
+    return Step(_stay(state, muted=muted), (SetMute(muted),))
+
+
+def _change_volume(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.ChangeVolume)
+    volume = round(min(1.0, max(0.0, state.volume + event.step)), 3)
+    return Step(_stay(state, volume=volume), (SetVolume(volume),))
+
+
+def _recording(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.RecordingChanged)
+    return Step(_stay(state, recording=event.recording))
+
+
+def _return_timer(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.TimerFired)
+    if event.name != RETURN_TIMER:
+        return Step(state, ignored=True)
+    return _wipe(state, now)
+
+
+def _idle_timeout(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.TimerFired)
+    if event.name != IDLE_TIMER:
+        return Step(state, ignored=True)
+    return _wipe(state, now, *((StopChecks(),) if state.phase is Phase.CHECKS else ()))
+
+
+def _knock_again(state: SessionState, event: ev.Event, now: float) -> Step:
+    if not state.number_complete or state.error in (ErrorKind.NOT_FOUND, ErrorKind.INVALID_PIN):
+        return Step(state, ignored=True)
+    return Step(_go(state, Phase.JOINING, now, error=None), (_knock(state),))
+
+
+def _try_another_number(state: SessionState, event: ev.Event, now: float) -> Step:
+    nxt = _go(state, Phase.NUMBER, now, error=None, digits="", host=None)
+    return Step(nxt, (_idle_timer(state),))
+
+
+def _wiped(state: SessionState, event: ev.Event, now: float) -> Step:
+    fresh = SessionState(
+        phase=Phase.IDLE,
+        phase_since=now,
+        session_number=state.session_number + 1,
+        timing=state.timing,
+    )
+    return Step(fresh)
+
+
+# -- the table -------------------------------------------------------------------------------
+
+# Events from the network or devices that may still arrive after the session moved on.
+_LATE: tuple[type[ev.Event], ...] = (
+    ev.ChecksFinished,
+    ev.Knocked,
+    ev.Admitted,
+    ev.CallMediaStarted,
+    ev.JoinFailed,
+    ev.RemovedByServer,
+    ev.MediaLost,
+    ev.MediaRestored,
+    ev.RecordingChanged,
+)
+# Taps that a quick or shaky finger can send twice, or on a screen that is just leaving.
+_STRAY_INTENTS: tuple[type[ev.Event], ...] = (ev.Tap, ev.HangUp, ev.Dismiss, ev.Cancel)
+_CALL_CONTROLS: dict[type[ev.Event], Handler] = {
+    ev.ToggleMute: _toggle_mute,
+    ev.ChangeVolume: _change_volume,
+    ev.RecordingChanged: _recording,
+}
+
+_TABLE: dict[tuple[Phase, type[ev.Event]], Handler] = {}
+
+
+def _add(phase: Phase, handlers: dict[type[ev.Event], Handler]) -> None:
+    for event_type, handler in handlers.items():
+        _TABLE[(phase, event_type)] = handler
+
+
+def _ignore_all(phase: Phase, event_types: tuple[type[ev.Event], ...]) -> None:
+    for event_type in event_types:
+        _TABLE.setdefault((phase, event_type), _ignore)
+
+
+_add(
+    Phase.IDLE,
+    {ev.Tap: _tap, ev.SetLanguage: _set_language, ev.NumberScanned: _scanned},
+)
+_add(
+    Phase.NUMBER,
+    {
+        ev.Digit: _digit,
+        ev.DeleteDigit: _delete_digit,
+        ev.NumberScanned: _scanned,
+        ev.SubmitNumber: _submit,
+        ev.SetLanguage: _set_language,
+        ev.Cancel: _cancel,
+        ev.TimerFired: _idle_timeout,
+    },
+)
+_add(
+    Phase.CHECKS,
+    {
+        ev.ChecksFinished: _checks_finished,
+        ev.Continue: _continue,
+        ev.Cancel: _cancel_checks,
+        ev.TimerFired: _idle_timeout,
+    },
+)
+_add(
+    Phase.JOINING,
+    {
+        ev.Knocked: _knocked,
+        ev.Admitted: _admitted,
+        ev.JoinFailed: _join_failed,
+        ev.RemovedByServer: _removed_while_waiting,
+        ev.Cancel: _cancel_call,
+    },
+)
+_add(
+    Phase.WAITING,
+    {
+        ev.Admitted: _admitted,
+        ev.JoinFailed: _join_failed,
+        ev.RemovedByServer: _removed_while_waiting,
+        ev.TimerFired: _lobby_timer,
+        ev.Cancel: _cancel_call,
+        ev.HangUp: _cancel_call,
+        ev.MediaLost: _ignore,
+        ev.MediaRestored: _ignore,
+        ev.CallMediaStarted: _ignore,
+        **_CALL_CONTROLS,
+    },
+)
+_add(
+    Phase.IN_CALL,
+    {
+        ev.HangUp: _hang_up,
+        ev.RemovedByServer: _hang_up,
+        ev.JoinFailed: _join_failed,
+        ev.CallMediaStarted: _media_started,
+        ev.MediaLost: _media_lost,
+        ev.MediaRestored: _ignore,
+        ev.Admitted: _ignore,
+        ev.ToggleShowId: _toggle_show_id,
+        **_CALL_CONTROLS,
+    },
+)
+_add(
+    Phase.RECONNECTING,
+    {
+        ev.MediaRestored: _media_restored,
+        ev.CallMediaStarted: _media_started,
+        ev.MediaLost: _ignore,
+        ev.TimerFired: _reconnect_timer,
+        ev.HangUp: _hang_up,
+        ev.RemovedByServer: _hang_up,
+        ev.JoinFailed: _join_failed,
+        ev.Admitted: _ignore,
+        ev.ToggleShowId: _toggle_show_id,
+        **_CALL_CONTROLS,
+    },
+)
+_add(
+    Phase.ENDED,
+    {ev.TimerFired: _return_timer, ev.Dismiss: _cancel, ev.Tap: _cancel},
+)
+_add(
+    Phase.ERROR,
+    {
+        ev.KnockAgain: _knock_again,
+        ev.TryAnotherNumber: _try_another_number,
+        ev.Dismiss: _cancel,
+        ev.Cancel: _cancel,
+        ev.TimerFired: _return_timer,
+    },
+)
+_add(Phase.WIPING, {ev.Wiped: _wiped})
+
+for _phase in (Phase.IDLE, Phase.NUMBER, Phase.CHECKS, Phase.ENDED, Phase.ERROR, Phase.WIPING):
+    _ignore_all(_phase, _LATE)
+for _phase in Phase:
+    _ignore_all(_phase, _STRAY_INTENTS)
+_ignore_all(Phase.WIPING, (ev.TimerFired,))
+
+
+def handled_events(phase: Phase) -> frozenset[type[ev.Event]]:
+    """The event types `phase` has a transition for (ignored ones included)."""
+    return frozenset(event_type for (p, event_type) in _TABLE if p is phase)

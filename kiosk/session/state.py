@@ -1,0 +1,81 @@
+"""What the session is: phases, error kinds and the immutable state snapshot."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Phase(enum.Enum):
+    IDLE = "idle"  # start screen: "Trykk for å starte"
+    NUMBER = "number"  # number pad for the six digits
+    CHECKS = "checks"  # camera, light and sound
+    JOINING = "joining"  # asking the conference node for a place
+    WAITING = "waiting"  # knocked; the clinician has not let us in yet
+    IN_CALL = "in_call"
+    RECONNECTING = "reconnecting"  # media lost during the call; rebuilding it
+    ENDED = "ended"  # "Takk for samtalen"; returns to start by itself
+    ERROR = "error"  # something went wrong; says what and what to do next
+    WIPING = "wiping"  # forgetting the session before the next patient
+
+
+class ErrorKind(enum.Enum):
+    NOT_FOUND = "not_found"  # no conference with that number
+    UNREACHABLE = "unreachable"  # the node does not answer
+    MAINTENANCE = "maintenance"  # the node answers 503
+    HOST_NOT_ALLOWED = "host_not_allowed"  # not on the configured allow-list
+    PIN_REQUIRED = "pin_required"  # the room wants a guest PIN
+    INVALID_PIN = "invalid_pin"
+    LOBBY_TIMEOUT = "lobby_timeout"  # waited too long for the clinician
+    CONNECTION_LOST = "connection_lost"  # reconnecting gave up
+    PROTOCOL = "protocol"  # the node said something we could not understand
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    """The outcome of the device checks, as the session needs it (details live in checks/)."""
+
+    camera_ok: bool
+    microphone_ok: bool
+    speaker_ok: bool = True
+    camera_synthetic: bool = False
+    microphone_silent: bool = False
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Limits the session works to, from the configuration."""
+
+    number_idle_s: float = 90.0
+    ended_return_s: float = 15.0
+    error_return_s: float = 120.0
+    lobby_limit_s: float = 900.0
+    reconnect_still_trying_s: float = 30.0
+    reconnect_give_up_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class SessionState:
+    phase: Phase = Phase.IDLE
+    phase_since: float = 0.0
+    # Count of sessions since the kiosk started; the UI resets everything when it changes.
+    session_number: int = 0
+    digits: str = ""
+    host: str | None = None  # None: the configured conference node
+    display_name: str = ""
+    language: str = "nb"
+    checks: CheckSummary | None = None
+    error: ErrorKind | None = None
+    knocks: int = 0
+    call_started_at: float | None = None
+    remote_media: bool = False
+    still_trying: bool = False
+    show_id: bool = False
+    muted: bool = False
+    volume: float = 0.8
+    recording: bool = False
+    timing: Timing = field(default_factory=Timing)
+
+    @property
+    def number_complete(self) -> bool:
+        return len(self.digits) == 6
