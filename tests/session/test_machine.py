@@ -1,0 +1,209 @@
+"""The transition table, without any I/O: whole journeys and the refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.session import commands as cmd
+from kiosk.session import events as ev
+from kiosk.session.machine import (
+    GIVE_UP_TIMER,
+    IDLE_TIMER,
+    LOBBY_TIMER,
+    RETURN_TIMER,
+    STILL_TRYING_TIMER,
+    SessionError,
+    Step,
+    handled_events,
+    initial_state,
+    transition,
+)
+from kiosk.session.state import CheckSummary, ErrorKind, Phase, SessionState
+
+GOOD_CHECKS = CheckSummary(camera_ok=True, microphone_ok=True)
+
+
+def run(
+    events: list[ev.Event], state: SessionState | None = None
+) -> tuple[SessionState, list[str], list[cmd.Command]]:
+    """Feed events one second apart; return the final state, the phase history and all commands."""
+    state = state or initial_state()
+    phases = [state.phase.value]
+    commands: list[cmd.Command] = []
+    for i, event in enumerate(events):
+        step: Step = transition(state, event, now=float(i + 1))
+        state = step.state
+        if phases[-1] != state.phase.value:
+            phases.append(state.phase.value)
+        commands.extend(step.commands)
+    return state, phases, commands
+
+
+def number(digits: str = "123456") -> list[ev.Event]:
+    return [ev.Digit(d) for d in digits]
+
+
+JOURNEY: list[ev.Event] = [
+    ev.Tap(),
+    *number(),
+    ev.SubmitNumber(),
+    ev.ChecksFinished(GOOD_CHECKS),
+    ev.Continue(),
+    ev.Knocked(),
+    ev.Admitted(),
+    ev.CallMediaStarted(),
+    ev.HangUp(),
+    ev.TimerFired(RETURN_TIMER),
+    ev.Wiped(),
+]
+
+
+def test_whole_consultation_visits_every_phase_in_order() -> None:
+    state, phases, commands = run(JOURNEY)
+    assert phases == [
+        "idle",
+        "number",
+        "checks",
+        "joining",
+        "waiting",
+        "in_call",
+        "ended",
+        "wiping",
+        "idle",
+    ]
+    kinds = [type(c).__name__ for c in commands if not isinstance(c, cmd.StartTimer)]
+    assert kinds == ["RunChecks", "StopChecks", "Knock", "EndCall", "Wipe"]
+    knock = next(c for c in commands if isinstance(c, cmd.Knock))
+    assert knock.alias == "123456"
+    assert state == SessionState(phase=Phase.IDLE, phase_since=state.phase_since, session_number=1)
+
+
+def test_wiped_state_forgets_number_language_and_call_settings() -> None:
+    events = [
+        ev.SetLanguage("en"),
+        *JOURNEY[:13],
+        ev.ChangeVolume(0.2),
+        ev.ToggleMute(),
+        ev.ToggleShowId(),
+        *JOURNEY[13:],
+    ]
+    state, _, _ = run(events)
+    assert (state.digits, state.language, state.muted, state.show_id) == ("", "nb", False, False)
+    assert state.volume == SessionState().volume
+
+
+def test_digits_stop_at_six_and_delete_works() -> None:
+    state, _, _ = run([ev.Tap(), *number("1234567"), ev.DeleteDigit(), ev.Digit("9")])
+    assert state.digits == "123459"
+
+
+def test_submit_with_too_few_digits_is_ignored() -> None:
+    state, _, _ = run([ev.Tap(), *number("123")])
+    step = transition(state, ev.SubmitNumber(), 10.0)
+    assert step.ignored and step.state is state
+
+
+def test_every_phase_entry_and_timer_history() -> None:
+    _, _, commands = run(JOURNEY)
+    timers = [c.name for c in commands if isinstance(c, cmd.StartTimer)]
+    assert timers == [IDLE_TIMER] * 8 + [LOBBY_TIMER, RETURN_TIMER]
+
+
+def test_unknown_number_offers_another_try() -> None:
+    state, phases, _ = run(
+        [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.JoinFailed(ErrorKind.NOT_FOUND)]
+    )
+    assert phases == ["idle", "number", "checks", "joining", "error"]
+    assert state.error is ErrorKind.NOT_FOUND
+    assert transition(state, ev.KnockAgain(), 20.0).ignored
+    again = transition(state, ev.TryAnotherNumber(), 20.0).state
+    assert (again.phase, again.digits, again.error) == (Phase.NUMBER, "", None)
+
+
+def test_lobby_timeout_from_the_node_offers_to_knock_again() -> None:
+    events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
+    state, _, _ = run([*events, ev.RemovedByServer("timeout")])
+    assert (state.phase, state.error) == (Phase.ERROR, ErrorKind.LOBBY_TIMEOUT)
+    step = transition(state, ev.KnockAgain(), 30.0)
+    assert step.state.phase is Phase.JOINING
+    assert [type(c) for c in step.commands] == [cmd.Knock]
+    final, phases, _ = run([ev.Knocked(), ev.Admitted()], step.state)
+    assert phases == ["joining", "waiting", "in_call"] and final.knocks == 2
+
+
+def test_own_lobby_limit_ends_waiting_too() -> None:
+    events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
+    state, _, _ = run([*events, ev.TimerFired(LOBBY_TIMER)])
+    assert state.error is ErrorKind.LOBBY_TIMEOUT
+
+
+def test_media_loss_reconnects_and_gives_up_at_the_limit() -> None:
+    in_call, _, _ = run(JOURNEY[:13])
+    state, phases, commands = run(
+        [ev.MediaLost(), ev.TimerFired(STILL_TRYING_TIMER), ev.MediaRestored(), ev.MediaLost()],
+        in_call,
+    )
+    assert phases == ["in_call", "reconnecting", "in_call", "reconnecting"]
+    assert sum(isinstance(c, cmd.RebuildCall) for c in commands) == 2
+    assert not state.still_trying
+    gave_up, phases, _ = run([ev.TimerFired(GIVE_UP_TIMER)], state)
+    assert (gave_up.phase, gave_up.error) == (Phase.ERROR, ErrorKind.CONNECTION_LOST)
+
+
+def test_still_trying_flag_is_set_after_thirty_seconds() -> None:
+    in_call, _, _ = run(JOURNEY[:13])
+    state, _, _ = run([ev.MediaLost(), ev.TimerFired(STILL_TRYING_TIMER)], in_call)
+    assert state.phase is Phase.RECONNECTING and state.still_trying
+
+
+def test_clinician_ending_the_call_ends_it_for_the_patient() -> None:
+    in_call, _, _ = run(JOURNEY[:13])
+    _, phases, commands = run([ev.RemovedByServer("host ended")], in_call)
+    assert phases == ["in_call", "ended"] and isinstance(commands[0], cmd.EndCall)
+
+
+def test_cancel_while_waiting_ends_the_call_and_wipes() -> None:
+    events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked(), ev.Cancel()]
+    _, phases, commands = run(events)
+    assert phases[-1] == "wiping"
+    assert [type(c) for c in commands[-2:]] == [cmd.EndCall, cmd.Wipe]
+
+
+def test_volume_is_clamped_and_commanded() -> None:
+    in_call, _, _ = run(JOURNEY[:13])
+    state, _, commands = run([ev.ChangeVolume(0.5), ev.ChangeVolume(0.5)], in_call)
+    assert state.volume == 1.0
+    assert [c for c in commands if isinstance(c, cmd.SetVolume)] == [
+        cmd.SetVolume(1.0),
+        cmd.SetVolume(1.0),
+    ]
+
+
+def test_late_network_events_after_the_end_are_ignored() -> None:
+    ended, _, _ = run(JOURNEY[:14])
+    assert ended.phase is Phase.ENDED
+    for late in (ev.Admitted(), ev.MediaLost(), ev.RemovedByServer(), ev.CallMediaStarted()):
+        step = transition(ended, late, 99.0)
+        assert step.ignored and step.state is ended
+
+
+def test_an_event_without_a_transition_names_event_and_phase() -> None:
+    with pytest.raises(SessionError, match="can't handle Wiped in phase idle"):
+        transition(initial_state(), ev.Wiped(), 1.0)
+    with pytest.raises(SessionError, match="can't handle Digit in phase idle"):
+        transition(initial_state(), ev.Digit("1"), 1.0)
+
+
+def test_every_phase_can_be_left() -> None:
+    for phase in Phase:
+        assert handled_events(phase), phase
+
+
+def test_phase_since_moves_only_on_phase_change() -> None:
+    state, _, _ = run([ev.Tap(), ev.Digit("1"), ev.Digit("2")])
+    assert state.phase_since == 1.0
+
+
+def test_digit_must_be_a_digit() -> None:
+    with pytest.raises(ValueError, match="got 'x'"):
+        ev.Digit("x")
