@@ -1,0 +1,1 @@
+"""The one owner of each device: the camera hub and the audio streams."""

@@ -1,0 +1,88 @@
+"""A camera opened through OpenCV's V4L2 backend, chosen by index, path or name."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kiosk.devices.frames import BgrImage
+
+log = logging.getLogger(__name__)
+
+SYS_V4L = Path("/sys/class/video4linux")
+
+
+class CameraUnavailable(RuntimeError):
+    """The camera could not be opened."""
+
+
+def list_cameras() -> list[tuple[str, str]]:
+    """(device path, name) of every V4L2 node, in index order."""
+    if not SYS_V4L.is_dir():
+        return []
+    found = []
+    for node in sorted(SYS_V4L.iterdir(), key=lambda p: (len(p.name), p.name)):
+        name_file = node / "name"
+        name = name_file.read_text().strip() if name_file.exists() else node.name
+        found.append((f"/dev/{node.name}", name))
+    return found
+
+
+def resolve_camera(spec: str) -> str | int | None:
+    """`""` → first camera, `"2"` → index 2, `/dev/…` → that node, else a name substring."""
+    if spec.isdigit():
+        return int(spec)
+    if spec.startswith("/"):
+        return spec
+    cameras = list_cameras()
+    if not spec:
+        return cameras[0][0] if cameras else None
+    for path, name in cameras:
+        if spec.lower() in name.lower():
+            return path
+    return None
+
+
+class V4l2Camera:
+    """Reads frames from a V4L2 device; `read` returns None when the device stops answering."""
+
+    def __init__(self, spec: str, width: int = 640, height: int = 480, fps: float = 15.0) -> None:
+        self.spec = spec
+        self.name = spec or "first camera"
+        self.width = width
+        self.height = height
+        self.fps = fps
+        self._capture: cv2.VideoCapture | None = None
+
+    def open(self) -> None:
+        target = resolve_camera(self.spec)
+        if target is None:
+            raise CameraUnavailable(f"expected a camera matching {self.spec!r}, found none")
+        capture = cv2.VideoCapture(target, cv2.CAP_V4L2)
+        if not capture.isOpened():
+            capture.release()
+            raise CameraUnavailable(f"camera {target!r} exists but could not be opened")
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+        capture.set(cv2.CAP_PROP_FPS, self.fps)
+        # One buffered frame: the newest picture matters, not every picture.
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        self._capture = capture
+
+    def read(self) -> BgrImage | None:
+        if self._capture is None:
+            return None
+        ok, image = self._capture.read()
+        if not ok or image is None:
+            return None
+        if image.shape[1] != self.width or image.shape[0] != self.height:
+            image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        return np.asarray(image, dtype=np.uint8)
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
