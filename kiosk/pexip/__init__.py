@@ -1,0 +1,53 @@
+"""The Pexip Infinity client REST API v2: wire client, typed events, conference presence."""
+
+from kiosk.pexip.client import CallAnswer, InfinityClient, Token
+from kiosk.pexip.conference import (
+    Admitted,
+    Conference,
+    Removed,
+    Signal,
+    StreamBack,
+    StreamLost,
+    TokenLost,
+    Waiting,
+)
+from kiosk.pexip.errors import (
+    HostNotAllowed,
+    InvalidPin,
+    InvalidToken,
+    Maintenance,
+    NodeUnreachable,
+    NoSuchConference,
+    NoSuchNode,
+    PexipError,
+    PinRequired,
+    ProtocolError,
+)
+from kiosk.pexip.events import InfinityEvent, Participant, parse_event
+
+__all__ = [
+    "Admitted",
+    "CallAnswer",
+    "Conference",
+    "HostNotAllowed",
+    "InfinityClient",
+    "InfinityEvent",
+    "InvalidPin",
+    "InvalidToken",
+    "Maintenance",
+    "NoSuchConference",
+    "NoSuchNode",
+    "NodeUnreachable",
+    "Participant",
+    "PexipError",
+    "PinRequired",
+    "ProtocolError",
+    "Removed",
+    "Signal",
+    "StreamBack",
+    "StreamLost",
+    "Token",
+    "TokenLost",
+    "Waiting",
+    "parse_event",
+]

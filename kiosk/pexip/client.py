@@ -1,0 +1,398 @@
+"""The client REST API v2, as a tree that mirrors its URLs.
+
+    client.conference(alias).participant(uuid).call(call_uuid).ack(token)
+
+Every method is one request; tokens are passed explicitly. Transport errors and 502/504 are
+retried a few times with a short backoff, nothing else is. Only hosts on the allow-list are
+ever contacted, over HTTPS with certificate checks (plain HTTP only on loopback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+
+from kiosk.pexip.errors import (
+    HostNotAllowed,
+    NodeUnreachable,
+    PexipError,
+    ProtocolError,
+    error_for_status,
+)
+from kiosk.pexip.events import InfinityEvent, parse_event
+from kiosk.pexip.sse import DEFAULT_MAX_EVENT_BYTES, read_sse
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/client/v2"
+_LOOPBACK_NAMES = frozenset({"localhost"})
+_RETRY_STATUSES = frozenset({502, 504})
+# Official clients wait long for `calls` and `ack`: the node may hold them while it sets up media.
+_LONG_TIMEOUT_S = 62.0
+_SHORT_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class StunServer:
+    url: str
+
+
+@dataclass(frozen=True)
+class TurnServer:
+    urls: tuple[str, ...]
+    username: str = ""
+    credential: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class Token:
+    token: str = field(repr=False)
+    expires: float
+    participant_uuid: str
+    role: str = ""  # "HOST" or "GUEST"
+    display_name: str = field(default="", repr=False)
+    service_type: str = ""
+    current_service_type: str = ""
+    direct_media: bool = False
+    stun: tuple[StunServer, ...] = ()
+    turn: tuple[TurnServer, ...] = ()
+    use_relay_candidates_only: bool = False
+
+    @property
+    def is_host(self) -> bool:
+        return self.role == "HOST"
+
+
+@dataclass(frozen=True)
+class CallAnswer:
+    call_uuid: str
+    sdp: str = field(repr=False)
+
+
+def _expires(value: Any) -> float:
+    """`expires` comes as a string of seconds ("120"), sometimes as a number."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"token expires must be seconds (got {type(value).__name__})") from None
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise ProtocolError("token expires must be a positive number of seconds")
+    return seconds
+
+
+def _text(d: dict[str, Any], key: str, required: bool = False) -> str:
+    value = d.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise ProtocolError(f"{key} must be a non-empty string (got {type(value).__name__})")
+    return value
+
+
+def _ice_servers(result: dict[str, Any]) -> tuple[tuple[StunServer, ...], tuple[TurnServer, ...]]:
+    stun: list[StunServer] = []
+    turn: list[TurnServer] = []
+    for item in result.get("stun") or []:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            stun.append(StunServer(item["url"]))
+    for item in result.get("turn") or []:
+        if not isinstance(item, dict):
+            continue
+        urls = item.get("urls")
+        if isinstance(urls, str):
+            urls = [urls]
+        if isinstance(urls, list) and all(isinstance(u, str) for u in urls):
+            turn.append(
+                TurnServer(
+                    tuple(urls),
+                    _text(item, "username") if isinstance(item.get("username"), str) else "",
+                    _text(item, "credential") if isinstance(item.get("credential"), str) else "",
+                )
+            )
+    return tuple(stun), tuple(turn)
+
+
+def parse_token(result: Any) -> Token:
+    """Read a request_token result; ProtocolError names the first field that is wrong."""
+    if not isinstance(result, dict):
+        raise ProtocolError(f"request_token result must be an object (got {type(result).__name__})")
+    stun, turn = _ice_servers(result)
+    service_type = _text(result, "service_type")
+    current = _text(result, "current_service_type") or service_type
+    return Token(
+        token=_text(result, "token", required=True),
+        expires=_expires(result.get("expires")),
+        participant_uuid=_text(result, "participant_uuid", required=True),
+        role=_text(result, "role"),
+        display_name=_text(result, "display_name"),
+        service_type=service_type or current,
+        current_service_type=current,
+        direct_media=result.get("direct_media") is True,
+        stun=stun,
+        turn=turn,
+        use_relay_candidates_only=result.get("use_relay_candidates_only") is True,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, allowed_hosts: Sequence[str]) -> str:
+    """Return the URL's host if the kiosk may talk to it, else raise HostNotAllowed."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    allowed = {h.lower() for h in allowed_hosts}
+    if host not in allowed:
+        raise HostNotAllowed("the node's host is not on the allow-list")
+    if parts.scheme == "https":
+        return host
+    if parts.scheme == "http" and _is_loopback(host):
+        return host
+    raise HostNotAllowed(f"expected an https:// node URL, got scheme {parts.scheme!r}")
+
+
+class InfinityClient:
+    """One node. Owns its aiohttp session unless one is given."""
+
+    def __init__(
+        self,
+        base_url: str,
+        allowed_hosts: Sequence[str],
+        session: aiohttp.ClientSession | None = None,
+        *,
+        retries: int = 4,
+        backoff_s: float = 0.1,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> None:
+        check_url(base_url, allowed_hosts)
+        self._base = base_url.rstrip("/") + API_PREFIX
+        self._session = session
+        self._own_session = session is None
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._max_event_bytes = max_event_bytes
+
+    async def __aenter__(self) -> InfinityClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            # Certificates are always verified (aiohttp's default); never disabled here.
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def status(self) -> None:
+        """Raise unless the node answers 200 to its health check."""
+        await self._request("GET", "/status", expect_json=False)
+
+    def conference(self, alias: str) -> ConferenceStep:
+        if not alias or "/" in alias:
+            raise ValueError("alias must be a non-empty path segment")
+        return ConferenceStep(self, f"/conferences/{quote(alias, safe='')}")
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        pin: str | None = None,
+        body: dict[str, Any] | None = None,
+        token_request: bool = False,
+        timeout_s: float = _SHORT_TIMEOUT_S,
+        expect_json: bool = True,
+    ) -> Any:
+        headers: dict[str, str] = {}
+        if token is not None:
+            headers["token"] = token
+        if pin is not None:
+            headers["pin"] = pin.strip() or "none"
+        url = self._base + path
+        timeout = aiohttp.ClientTimeout(total=timeout_s)
+        last: str = ""
+        for attempt in range(self._retries + 1):
+            if attempt:
+                await asyncio.sleep(self._backoff_s * attempt)
+            try:
+                async with self._http().request(
+                    method, url, headers=headers, json=body, timeout=timeout
+                ) as response:
+                    text = await response.text(errors="replace")
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                if isinstance(exc, aiohttp.ClientResponseError | aiohttp.InvalidURL):
+                    raise ProtocolError(f"malformed HTTP answer: {type(exc).__name__}") from exc
+                last = type(exc).__name__
+                continue
+            if status in _RETRY_STATUSES:
+                last = f"HTTP {status}"
+                continue
+            if status != 200:
+                raise error_for_status(status, text, token_request=token_request)
+            if not expect_json:
+                return None
+            return _result_of(text, path)
+        raise NodeUnreachable(
+            f"expected an answer from the node, got {last} after {self._retries + 1} tries"
+        )
+
+
+def _result_of(text: str, path: str) -> Any:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise ProtocolError(f"expected JSON from {_endpoint(path)}, got something else") from None
+    if not isinstance(data, dict) or "result" not in data:
+        raise ProtocolError(f"expected an object with result from {_endpoint(path)}")
+    return data["result"]
+
+
+def _endpoint(path: str) -> str:
+    """The last path segment, which names the endpoint without any identifier in it."""
+    return path.rsplit("/", 1)[-1]
+
+
+class ConferenceStep:
+    def __init__(self, client: InfinityClient, path: str) -> None:
+        self._client = client
+        self._path = path
+
+    async def request_token(
+        self,
+        display_name: str,
+        pin: str | None = None,
+        direct_media: bool = False,
+        call_tag: str | None = None,
+    ) -> Token:
+        """`pin=None` sends no PIN; a blank PIN is sent as `pin: none` (joining as guest)."""
+        body: dict[str, Any] = {"display_name": display_name, "direct_media": direct_media}
+        if call_tag is not None:
+            body["call_tag"] = call_tag
+        result = await self._client._request(
+            "POST", self._path + "/request_token", pin=pin, body=body, token_request=True
+        )
+        return parse_token(result)
+
+    async def refresh_token(self, token: Token) -> Token:
+        result = await self._client._request(
+            "POST", self._path + "/refresh_token", token=token.token
+        )
+        if not isinstance(result, dict):
+            raise ProtocolError("refresh_token result must be an object")
+        return dataclasses.replace(
+            token,
+            token=_text(result, "token", required=True),
+            expires=_expires(result.get("expires")),
+        )
+
+    async def release_token(self, token: Token) -> None:
+        await self._client._request("POST", self._path + "/release_token", token=token.token)
+
+    async def lock(self, token: Token) -> None:
+        await self._client._request("POST", self._path + "/lock", token=token.token)
+
+    async def unlock(self, token: Token) -> None:
+        await self._client._request("POST", self._path + "/unlock", token=token.token)
+
+    async def events(self, token: Token) -> AsyncIterator[InfinityEvent]:
+        """The event stream; ends when the node closes it. Transport errors raise
+        NodeUnreachable (no retry: reconnecting is the caller's policy)."""
+        client = self._client
+        url = client._base + self._path + "/events"
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=_SHORT_TIMEOUT_S)
+        try:
+            async with client._http().get(
+                url, headers={"token": token.token}, timeout=timeout
+            ) as response:
+                if response.status != 200:
+                    text = await response.text(errors="replace")
+                    raise error_for_status(response.status, text)
+                async for message in read_sse(response.content.iter_any(), client._max_event_bytes):
+                    yield parse_event(message.event, message.data)
+        except PexipError:
+            raise
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise NodeUnreachable(f"event stream broke: {type(exc).__name__}") from exc
+
+    def participant(self, uuid: str) -> ParticipantStep:
+        if not uuid or "/" in uuid:
+            raise ValueError("participant uuid must be a non-empty path segment")
+        return ParticipantStep(self._client, f"{self._path}/participants/{quote(uuid, safe='')}")
+
+
+class ParticipantStep:
+    def __init__(self, client: InfinityClient, path: str) -> None:
+        self._client = client
+        self._path = path
+
+    async def calls(self, token: Token, sdp: str, call_type: str = "WEBRTC") -> CallAnswer:
+        result = await self._client._request(
+            "POST",
+            self._path + "/calls",
+            token=token.token,
+            body={"call_type": call_type, "sdp": sdp},
+            timeout_s=_LONG_TIMEOUT_S,
+        )
+        if not isinstance(result, dict):
+            raise ProtocolError("calls result must be an object")
+        return CallAnswer(_text(result, "call_uuid", required=True), _text(result, "sdp"))
+
+    async def unlock(self, token: Token) -> None:
+        """Let this participant in from the waiting room (hosts only)."""
+        await self._client._request("POST", self._path + "/unlock", token=token.token)
+
+    async def disconnect(self, token: Token) -> None:
+        await self._client._request("POST", self._path + "/disconnect", token=token.token)
+
+    def call(self, call_uuid: str) -> CallStep:
+        if not call_uuid or "/" in call_uuid:
+            raise ValueError("call uuid must be a non-empty path segment")
+        return CallStep(self._client, f"{self._path}/calls/{quote(call_uuid, safe='')}")
+
+
+class CallStep:
+    def __init__(self, client: InfinityClient, path: str) -> None:
+        self._client = client
+        self._path = path
+
+    async def ack(self, token: Token, sdp: str | None = None) -> None:
+        body = None if sdp is None else {"sdp": sdp}
+        await self._client._request(
+            "POST", self._path + "/ack", token=token.token, body=body, timeout_s=_LONG_TIMEOUT_S
+        )
+
+    async def update(self, token: Token, sdp: str) -> str:
+        result = await self._client._request(
+            "POST", self._path + "/update", token=token.token, body={"sdp": sdp}
+        )
+        if isinstance(result, str):
+            return result
+        if isinstance(result, dict) and isinstance(result.get("sdp"), str):
+            return str(result["sdp"])
+        raise ProtocolError("update result must be an SDP string")
+
+    async def disconnect(self, token: Token) -> None:
+        await self._client._request("POST", self._path + "/disconnect", token=token.token)

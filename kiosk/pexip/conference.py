@@ -1,0 +1,362 @@
+"""One participant's presence in a conference, turned into a few domain signals.
+
+`Conference` joins (with the PIN flow), keeps the token fresh at half its lifetime, follows
+the event stream (reconnecting with backoff and rebuilding the roster from each sync
+bracket) and tells its consumer only what the session needs to know:
+
+    Waiting -> Admitted -> Removed(reason)        the usual life
+    StreamLost -> StreamBack                      the event stream dropped and came back
+    TokenLost(reason)                             the node no longer knows our token
+
+Removed and TokenLost are final: the signal stream ends after them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.pexip.client import ConferenceStep, InfinityClient, Token
+from kiosk.pexip.errors import InvalidToken, NoSuchConference, PexipError, PinRequired
+from kiosk.pexip.events import (
+    CallDisconnected,
+    ConferenceUpdate,
+    Disconnect,
+    InfinityEvent,
+    Participant,
+    ParticipantCreate,
+    ParticipantDelete,
+    ParticipantSyncBegin,
+    ParticipantSyncEnd,
+    ParticipantUpdate,
+    RefreshToken,
+)
+
+log = logging.getLogger(__name__)
+
+WAITING_SERVICE_TYPES = frozenset({"waiting_room"})
+ADMITTED_SERVICE_TYPES = frozenset({"conference", "lecture"})
+_BEST_EFFORT_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True)
+class Signal:
+    pass
+
+
+@dataclass(frozen=True)
+class Waiting(Signal):
+    """In the waiting room of a locked conference, or waiting for a host."""
+
+
+@dataclass(frozen=True)
+class Admitted(Signal):
+    """Our participant is in the conference proper."""
+
+
+@dataclass(frozen=True)
+class Removed(Signal):
+    """The node removed our participant (a disconnect event, or deleted from the roster)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class TokenLost(Signal):
+    """The token could not be refreshed before it expired, or the node refused it."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StreamLost(Signal):
+    """The event stream dropped; reconnecting in the background."""
+
+
+@dataclass(frozen=True)
+class StreamBack(Signal):
+    """The event stream is back and the roster was rebuilt."""
+
+
+FINAL_SIGNALS = (Removed, TokenLost)
+
+
+class NotJoined(PexipError):
+    """A call or ack was asked for before `join` succeeded (or after the end)."""
+
+
+class Conference:
+    def __init__(
+        self,
+        client: InfinityClient,
+        alias: str,
+        *,
+        clock: Clock | None = None,
+        on_event: Callable[[InfinityEvent], None] | None = None,
+        max_stream_backoff_s: float = 5.0,
+        stream_backoff_step_s: float = 0.5,
+    ) -> None:
+        self._step: ConferenceStep = client.conference(alias)
+        self._clock: Clock = clock or MonotonicClock()
+        self._on_event = on_event
+        self._max_backoff = max_stream_backoff_s
+        self._backoff_step = stream_backoff_step_s
+        self._token: Token | None = None
+        self._token_at = 0.0
+        self._refresh_now = asyncio.Event()
+        self._roster: dict[str, Participant] = {}
+        self._sync: dict[str, Participant] | None = None
+        self._conference: ConferenceUpdate | None = None
+        self._admission: type[Signal] | None = None
+        self._call_uuid: str | None = None
+        self._queue: asyncio.Queue[Signal | None] = asyncio.Queue()
+        self._history: list[Signal] = []
+        self._ended = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- what the engine reads ----------------------------------------------------------------
+
+    @property
+    def token(self) -> Token | None:
+        return self._token
+
+    @property
+    def participant_uuid(self) -> str | None:
+        return self._token.participant_uuid if self._token else None
+
+    @property
+    def call_uuid(self) -> str | None:
+        return self._call_uuid
+
+    @property
+    def roster(self) -> Mapping[str, Participant]:
+        return dict(self._roster)
+
+    @property
+    def conference_state(self) -> ConferenceUpdate | None:
+        return self._conference
+
+    @property
+    def history(self) -> tuple[Signal, ...]:
+        return tuple(self._history)
+
+    async def signals(self) -> AsyncIterator[Signal]:
+        """Every signal in order; ends after a final one or after `leave`. One consumer."""
+        while True:
+            signal = await self._queue.get()
+            if signal is None:
+                return
+            yield signal
+
+    # -- what the engine asks -----------------------------------------------------------------
+
+    async def join(
+        self, display_name: str, pin: str | None = None, *, call_tag: str | None = None
+    ) -> Token:
+        """Get a token (as guest without a PIN, or with the PIN given) and start following
+        the conference. Raises PinRequired if guests need a PIN and none was given."""
+        if self._token is not None or self._ended:
+            raise PexipError("join was already called on this Conference")
+        try:
+            token = await self._step.request_token(display_name, pin=pin, call_tag=call_tag)
+        except PinRequired as exc:
+            if pin is not None or exc.guest_pin_required:
+                raise
+            token = await self._step.request_token(display_name, pin="", call_tag=call_tag)
+        self._token, self._token_at = token, self._clock.now()
+        self._service_type(token.current_service_type)
+        self._tasks = [
+            asyncio.create_task(self._refresh_loop(), name="pexip-token-refresh"),
+            asyncio.create_task(self._stream_loop(), name="pexip-events"),
+        ]
+        return token
+
+    async def place_call(self, sdp: str) -> str:
+        """POST calls with a full (non-trickle) offer; returns the answer SDP. A call still
+        up is hung up first, so this also rebuilds media with the same participant."""
+        token = self._live_token()
+        if self._call_uuid is not None:
+            await self.hang_up_call()
+        answer = await self._step.participant(token.participant_uuid).calls(token, sdp)
+        self._call_uuid = answer.call_uuid
+        return answer.sdp
+
+    async def ack(self, sdp: str | None = None) -> None:
+        token = self._live_token()
+        if self._call_uuid is None:
+            raise NotJoined("ack needs a call placed first")
+        await self._call_step(token, self._call_uuid).ack(token, sdp)
+
+    async def hang_up_call(self) -> None:
+        """Hang up the media only (the participant and its token stay); never raises."""
+        call_uuid, self._call_uuid = self._call_uuid, None
+        token = self._token
+        if call_uuid is None or token is None:
+            return
+        await self._best_effort(self._call_step(token, call_uuid).disconnect(token), "call")
+
+    async def leave(self) -> None:
+        """Hang up, release the token and stop following; best effort, never raises."""
+        token = self._token
+        await self.hang_up_call()
+        self._end()
+        await self._stop_tasks()
+        if token is not None:
+            await self._best_effort(self._step.release_token(token), "release_token")
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _live_token(self) -> Token:
+        if self._token is None or self._ended:
+            raise NotJoined("expected a joined conference, but there is no live token")
+        return self._token
+
+    def _call_step(self, token: Token, call_uuid: str) -> Any:
+        return self._step.participant(token.participant_uuid).call(call_uuid)
+
+    async def _best_effort(self, request: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await asyncio.wait_for(request, _BEST_EFFORT_TIMEOUT_S)
+        except (PexipError, TimeoutError) as exc:
+            log.info("%s on leaving failed, ignored: %s", what, type(exc).__name__)
+
+    def _emit(self, signal: Signal) -> None:
+        if self._ended:
+            return
+        log.info("conference signal %s", type(signal).__name__)
+        self._history.append(signal)
+        self._queue.put_nowait(signal)
+        if isinstance(signal, FINAL_SIGNALS):
+            self._end()
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self._queue.put_nowait(None)
+            current = asyncio.current_task()
+            for task in self._tasks:
+                if task is not current:
+                    task.cancel()
+
+    async def _stop_tasks(self) -> None:
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    def _service_type(self, service_type: str) -> None:
+        if service_type in WAITING_SERVICE_TYPES:
+            kind: type[Signal] = Waiting
+        elif service_type in ADMITTED_SERVICE_TYPES:
+            kind = Admitted
+        else:
+            return
+        if kind is not self._admission:
+            self._admission = kind
+            self._emit(kind())
+
+    async def _refresh_loop(self) -> None:
+        while not self._ended and self._token is not None:
+            token = self._token
+            due = self._token_at + token.expires / 2
+            await self._sleep_or_refresh(due - self._clock.now())
+            self._refresh_now.clear()
+            try:
+                fresh = await self._step.refresh_token(token)
+            except InvalidToken:
+                self._emit(TokenLost("the node refused the token"))
+                return
+            except PexipError as exc:
+                expires_at = self._token_at + token.expires
+                left = expires_at - self._clock.now()
+                if left <= 0:
+                    self._emit(TokenLost(f"token expired while refresh failed ({exc})"))
+                    return
+                log.warning("token refresh failed, retrying: %s", type(exc).__name__)
+                await self._clock.sleep(min(2.0, left / 2))
+                # Retry at once on the next turn: the token is already past half-life.
+                self._refresh_now.set()
+                continue
+            if self._token is token:
+                self._token, self._token_at = fresh, self._clock.now()
+
+    async def _sleep_or_refresh(self, seconds: float) -> None:
+        if self._refresh_now.is_set():
+            return
+        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+        poke = asyncio.ensure_future(self._refresh_now.wait())
+        try:
+            await asyncio.wait({sleeper, poke}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            poke.cancel()
+
+    async def _stream_loop(self) -> None:
+        attempt = 0
+        lost = False
+        while not self._ended and self._token is not None:
+            try:
+                async for event in self._step.events(self._token):
+                    if lost:
+                        lost, attempt = False, 0
+                        self._emit(StreamBack())
+                    self._handle(event)
+                    if self._ended:
+                        return
+            except InvalidToken:
+                self._emit(TokenLost("the node refused the token on the event stream"))
+                return
+            except NoSuchConference:
+                self._emit(Removed("the conference no longer exists"))
+                return
+            except PexipError as exc:
+                log.info("event stream failed: %s", type(exc).__name__)
+            if self._ended:
+                return
+            if not lost:
+                lost = True
+                self._emit(StreamLost())
+            attempt += 1
+            await self._clock.sleep(min(attempt * self._backoff_step, self._max_backoff))
+
+    def _handle(self, event: InfinityEvent) -> None:
+        own = self.participant_uuid
+        match event:
+            case ParticipantSyncBegin():
+                self._sync = {}
+            case ParticipantSyncEnd():
+                if self._sync is not None:
+                    self._roster, self._sync = self._sync, None
+                    mine = self._roster.get(own or "")
+                    if mine is not None:
+                        self._service_type(mine.service_type)
+            case ParticipantCreate(participant=p) | ParticipantUpdate(participant=p):
+                (self._sync if self._sync is not None else self._roster)[p.uuid] = p
+                if p.uuid == own and self._sync is None:
+                    self._service_type(p.service_type)
+            case ParticipantDelete(uuid=uuid):
+                self._roster.pop(uuid, None)
+                if uuid == own:
+                    self._emit(Removed("our participant was deleted"))
+            case ConferenceUpdate():
+                self._conference = event
+            case Disconnect(reason=reason):
+                self._emit(Removed(reason))
+            case RefreshToken():
+                self._refresh_now.set()
+            case CallDisconnected(call_uuid=call_uuid) if call_uuid == self._call_uuid:
+                self._call_uuid = None
+            case _:
+                pass
+        if self._on_event is not None:
+            try:
+                self._on_event(event)
+            except Exception:
+                log.exception("event listener failed on %s", type(event).__name__)
