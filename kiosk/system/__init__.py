@@ -1,0 +1,1 @@
+"""Lockdown of the terminal: systemd watchdog, crash handling, out-of-order screen, audit."""
