@@ -1,16 +1,26 @@
 """The terminal's configuration: one TOML file, read once at start and whenever IT pushes a
-new signed bundle (applied only between sessions)."""
+new signed bundle (applied only between sessions).
+
+Every key is checked for its type and range; a problem is reported as a `ConfigError` whose
+message names the key, what was expected and what came.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
+
+# Site and terminal names end up in metric labels, file names and URLs: keep them plain.
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
 
 class ConfigError(ValueError):
@@ -50,6 +60,11 @@ class KioskConfig:
     ended_return_s: float = 15.0
     number_idle_s: float = 90.0
     reconnect_give_up_s: float = 120.0
+    # Management plane: Prometheus metrics and the local control socket. Loopback by default:
+    # the site's monitoring reaches it through whatever the network team allows.
+    management_host: str = "127.0.0.1"
+    management_port: int = 9101
+    ctl_socket: str = "/run/kiosk/ctl.sock"
 
     def __post_init__(self) -> None:
         if self.default_language not in self.languages:
@@ -62,28 +77,102 @@ class KioskConfig:
         for name in ("lobby_limit_s", "ended_return_s", "number_idle_s", "reconnect_give_up_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds")
+        if not 0 < self.management_port < 65536:
+            raise ConfigError(f"management_port must be 1-65535 (got {self.management_port})")
+
+
+def validate_config(config: KioskConfig) -> KioskConfig:
+    """The checks a file from IT must pass on top of the types (code may build looser ones)."""
+    for name in ("site", "terminal"):
+        if not NAME_PATTERN.fullmatch(getattr(config, name)):
+            raise ConfigError(
+                f"{name} must be 1-63 lower-case letters, digits, '.', '_' or '-' "
+                f"(got {getattr(config, name)!r})"
+            )
+    if not config.allowed_hosts:
+        raise ConfigError("allowed_hosts must name at least one host (got an empty list)")
+    host = urlsplit(config.node_url).hostname or ""
+    if host not in config.allowed_hosts:
+        raise ConfigError(
+            f"node_url host {host!r} must be in allowed_hosts {list(config.allowed_hosts)}"
+        )
+    for index, turn in enumerate(config.turn_servers):
+        if not turn.url.startswith(("turn:", "turns:", "stun:")):
+            raise ConfigError(
+                f"turn_servers[{index}].url must start with turn:, turns: or stun: "
+                f"(got {turn.url!r})"
+            )
+    return config
+
+
+_FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in dataclasses.fields(KioskConfig)}
+
+
+def _describe(value: object) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def _check_value(key: str, kind: str, value: object) -> Any:
+    """Convert one TOML value to the field's type, or say what was expected."""
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {_describe(value)}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {_describe(value)}")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected a whole number, got {_describe(value)}")
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: expected a number of seconds, got {_describe(value)}")
+        return float(value)
+    if kind == "tuple[str, ...]":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}: expected a list of strings, got {_describe(value)}")
+        return tuple(value)
+    if kind == "tuple[TurnServer, ...]":
+        return _turn_servers(key, value)
+    raise AssertionError(f"no check for {key} of type {kind}")
+
+
+def _turn_servers(key: str, value: object) -> tuple[TurnServer, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key}: expected a list of [[{key}]] tables, got {_describe(value)}")
+    servers = []
+    allowed = {"url", "username", "credential"}
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected a table with url, got {_describe(item)}")
+        unknown = sorted(set(item) - allowed)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        if "url" not in item:
+            raise ConfigError(f"{where}: url is missing")
+        fields = {k: _check_value(f"{where}.{k}", "str", v) for k, v in item.items()}
+        servers.append(TurnServer(**fields))
+    return tuple(servers)
 
 
 def config_from_mapping(data: dict[str, Any]) -> KioskConfig:
-    known = {f.name: f for f in dataclasses.fields(KioskConfig)}
-    unknown = sorted(set(data) - set(known))
+    unknown = sorted(set(data) - set(_FIELD_TYPES))
     if unknown:
         raise ConfigError(f"unknown configuration key(s): {', '.join(unknown)}")
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key == "turn_servers":
-            try:
-                values[key] = tuple(TurnServer(**item) for item in value)
-            except TypeError as exc:
-                raise ConfigError(f"turn_servers: each entry needs url (got {value!r})") from exc
-        elif isinstance(value, list):
-            values[key] = tuple(value)
-        else:
-            values[key] = value
+    values = {key: _check_value(key, _FIELD_TYPES[key], value) for key, value in data.items()}
+    return validate_config(KioskConfig(**values))
+
+
+def config_from_text(text: str, source: str = "configuration") -> KioskConfig:
+    """Parse and check TOML text (a file's or a signed bundle's)."""
     try:
-        return KioskConfig(**values)
-    except TypeError as exc:
-        raise ConfigError(str(exc)) from exc
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+    return config_from_mapping(data)
 
 
 def load_config(path: Path | None = None) -> KioskConfig:
@@ -92,24 +181,37 @@ def load_config(path: Path | None = None) -> KioskConfig:
     path = path or Path(os.environ.get("KIOSK_CONFIG", DEFAULT_PATH))
     if not path.exists():
         return KioskConfig()
-    with path.open("rb") as fh:
-        try:
-            data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path.name} is not valid TOML: {exc}") from exc
-    return config_from_mapping(data)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name} is not UTF-8 text: {exc}") from exc
+    return config_from_text(text, path.name)
 
 
 def with_overrides(config: KioskConfig, **changes: Any) -> KioskConfig:
     return dataclasses.replace(config, **changes)
 
 
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and loopback addresses, the only hosts plain http is allowed to."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 __all__ = [
     "DEFAULT_PATH",
+    "NAME_PATTERN",
     "ConfigError",
     "KioskConfig",
     "TurnServer",
     "config_from_mapping",
+    "config_from_text",
+    "is_loopback_host",
     "load_config",
+    "validate_config",
     "with_overrides",
 ]

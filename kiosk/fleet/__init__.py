@@ -1,0 +1,1 @@
+"""Running a fleet of terminals: enrolment, signed configuration, metrics, remote control."""

@@ -1,0 +1,121 @@
+"""The terminal's configuration directory, written only by the pull and always atomically.
+
+Files: ``enrolment.json`` (who this terminal is and whom it trusts), ``kiosk.toml`` (what the
+app reads), ``bundle.json`` (the signed bundle it came from, for the version), and the
+``.previous`` copies of the last two for going back by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.fleet.bundle import VerifiedBundle
+from kiosk.fleet.enrolment import Enrolment, EnrolmentError, enrolment_from_json
+
+log = logging.getLogger(__name__)
+
+ENROLMENT = "enrolment.json"
+CONFIG = "kiosk.toml"
+BUNDLE = "bundle.json"
+SIGNER_KEY = "signer.pub"
+
+
+def write_atomically(path: Path, data: bytes, mode: int = 0o640, group: str | None = None) -> None:
+    """Readers see the old file or the new one, never a part, even across a power cut."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        if group is not None:
+            shutil.chown(tmp, group=group)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class ConfigStore:
+    directory: Path
+    group: str | None = None
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / CONFIG
+
+    def enrolment(self) -> Enrolment | None:
+        path = self.directory / ENROLMENT
+        if not path.exists():
+            return None
+        return enrolment_from_json(path.read_text(encoding="utf-8"))
+
+    def require_enrolment(self) -> Enrolment:
+        enrolment = self.enrolment()
+        if enrolment is None:
+            raise EnrolmentError(
+                f"expected {ENROLMENT} in {self.directory.name}/: this terminal is not enrolled"
+            )
+        return enrolment
+
+    def save_enrolment(self, enrolment: Enrolment) -> None:
+        write_atomically(self.directory / ENROLMENT, enrolment.to_json().encode(), 0o644)
+
+    def pinned_public_key(self) -> str | None:
+        """The signer key installed by provisioning, if any; bundles must carry exactly it."""
+        path = self.directory / SIGNER_KEY
+        return path.read_text(encoding="ascii").strip() if path.exists() else None
+
+    def current_bundle(self) -> bytes | None:
+        path = self.directory / BUNDLE
+        return path.read_bytes() if path.exists() else None
+
+    def current_version(self) -> int | None:
+        raw = self.current_bundle()
+        if raw is None:
+            return None
+        try:
+            version = json.loads(raw)["payload"]["version"]
+        except (ValueError, KeyError, TypeError):
+            version = None
+        if not isinstance(version, int) or isinstance(version, bool):
+            # Written only after verification, so this is disk damage: accept the next good one.
+            log.warning("%s is damaged; the next valid bundle will be accepted", BUNDLE)
+            return None
+        return version
+
+    def apply(self, bundle: VerifiedBundle, terminal: str) -> None:
+        """Install a verified bundle; the old files become the .previous copies."""
+        for name in (CONFIG, BUNDLE):
+            path = self.directory / name
+            if path.exists():
+                write_atomically(
+                    path.with_name(name + ".previous"), path.read_bytes(), 0o640, self.group
+                )
+        write_atomically(
+            self.config_path, terminal_config_text(bundle, terminal), 0o640, self.group
+        )
+        write_atomically(self.directory / BUNDLE, bundle.raw, 0o640, self.group)
+
+
+def terminal_config_text(bundle: VerifiedBundle, terminal: str) -> bytes:
+    """The bundle's TOML for the whole site, with this terminal's name put first unless the
+    bundle names it (top-level keys must precede the first table)."""
+    text = bundle.payload.config
+    if "terminal" in tomllib.loads(text):
+        return text.encode("utf-8")
+    return (f"terminal = {json.dumps(terminal)}\n" + text).encode("utf-8")
