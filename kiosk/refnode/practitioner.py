@@ -1,0 +1,123 @@
+"""A scripted practitioner: joins as host with the PIN (through the kiosk's own wire client),
+admits each guest from the waiting room after a delay, sends a test pattern and a 440 Hz tone,
+and counts what it receives back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.pexip.client import InfinityClient
+from kiosk.pexip.conference import Conference
+from kiosk.pexip.errors import PexipError
+from kiosk.pexip.events import (
+    InfinityEvent,
+    ParticipantCreate,
+    ParticipantDelete,
+    ParticipantUpdate,
+)
+from kiosk.refnode.tracks import PatternTrack, ToneTrack, drain
+
+log = logging.getLogger(__name__)
+
+
+class PractitionerBot:
+    def __init__(
+        self,
+        base_url: str,
+        alias: str,
+        pin: str,
+        *,
+        admit_after_s: float = 0.0,
+        clock: Clock | None = None,
+        display_name: str = "Klinikar",
+        allowed_hosts: Sequence[str] | None = None,
+    ) -> None:
+        hosts = allowed_hosts if allowed_hosts is not None else ["127.0.0.1", "localhost"]
+        self._client = InfinityClient(base_url, hosts)
+        self._clock = clock or MonotonicClock()
+        self.conference = Conference(self._client, alias, clock=self._clock, on_event=self._seen)
+        self._step = self._client.conference(alias)
+        self._pin = pin
+        self._display_name = display_name
+        self._admit_after_s = admit_after_s
+        self._pc: RTCPeerConnection | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._guests: set[str] = set()
+        self._video_in = [0]
+        self._audio_in = [0]
+        self.admitted: list[str] = []
+        self.departed: list[str] = []
+        self.guest_left = asyncio.Event()
+
+    @property
+    def video_frames_received(self) -> int:
+        return self._video_in[0]
+
+    @property
+    def audio_frames_received(self) -> int:
+        return self._audio_in[0]
+
+    async def start(self) -> None:
+        """Join as host and place a call sending the test pattern and the tone."""
+        await self.conference.join(self._display_name, pin=self._pin)
+        pc = self._pc = RTCPeerConnection()
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            counter = self._video_in if track.kind == "video" else self._audio_in
+            self._spawn(drain(track, counter))
+
+        pc.addTrack(PatternTrack())
+        pc.addTrack(ToneTrack())
+        await pc.setLocalDescription(await pc.createOffer())
+        answer = await self.conference.place_call(pc.localDescription.sdp)
+        await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+        await self.conference.ack()
+
+    async def leave(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self.conference.leave()
+        if self._pc is not None:
+            await self._pc.close()
+        await self._client.close()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _seen(self, event: InfinityEvent) -> None:
+        own = self.conference.participant_uuid
+        match event:
+            case ParticipantCreate(participant=p) | ParticipantUpdate(participant=p):
+                if p.uuid == own or p.is_host:
+                    return
+                if p.service_type == "waiting_room" and p.uuid not in self._guests:
+                    self._guests.add(p.uuid)
+                    self._spawn(self._admit(p.uuid))
+                self._guests.add(p.uuid)
+            case ParticipantDelete(uuid=uuid) if uuid in self._guests:
+                self._guests.discard(uuid)
+                self.departed.append(uuid)
+                self.guest_left.set()
+            case _:
+                pass
+
+    async def _admit(self, uuid: str) -> None:
+        await self._clock.sleep(self._admit_after_s)
+        token = self.conference.token
+        if token is None:
+            return
+        with contextlib.suppress(PexipError):
+            await self._step.participant(uuid).unlock(token)
+            self.admitted.append(uuid)
+            log.info("admitted a guest from the waiting room")
