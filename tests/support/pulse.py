@@ -5,6 +5,10 @@ script in a temporary runtime directory, points `PULSE_SERVER` at it and re-init
 PortAudio so sounddevice sees the new devices. Two null sinks stand for the room:
 `kiosk_speaker` (default sink; its monitor is the default source, so what is played is what
 the microphone hears) and `kiosk_spare`. Works as root (no system mode, anonymous auth).
+
+A null sink renders in two-second blocks while no client asks for low latency, which would
+make every PortAudio stream stutter; a silent null source looped into each sink at 10 ms keeps
+them rendering in real time.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ load-module module-null-sink sink_name={speaker} rate=48000 channels=1 \
 sink_properties=device.description=KioskSpeaker
 load-module module-null-sink sink_name={spare} rate=48000 channels=1 \
 sink_properties=device.description=KioskSpare
+load-module module-null-source source_name=kiosk_silence rate=48000 channels=1
+load-module module-loopback source=kiosk_silence sink={speaker} latency_msec=10 \
+source_dont_move=true sink_dont_move=true
+load-module module-loopback source=kiosk_silence sink={spare} latency_msec=10 \
+source_dont_move=true sink_dont_move=true
 set-default-sink {speaker}
 set-default-source {speaker}.monitor
 """
@@ -115,13 +124,33 @@ def start_pulse(timeout_s: float = 10.0) -> PulseServer:
         if socket.exists():
             try:
                 pulse.pactl("info")
-                return pulse
             except (PulseError, subprocess.TimeoutExpired):
                 pass
+            else:
+                _warm_up(pulse)
+                return pulse
         if time.monotonic() > deadline:
             pulse.stop()
             raise PulseError(f"pulseaudio did not answer within {timeout_s} s")
         time.sleep(0.05)
+
+
+def _warm_up(pulse: PulseServer) -> None:
+    """The daemon's first recording stream takes almost two seconds to deliver anything;
+    pay that here once, not in the first test that records."""
+    env = {**os.environ, "PULSE_SERVER": pulse.server}
+    recorder = subprocess.Popen(
+        ["parec", "--raw", "--latency-msec=20", f"--device={SPEAKER_SINK}.monitor"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert recorder.stdout is not None
+        recorder.stdout.read(64)
+    finally:
+        recorder.kill()
+        recorder.wait(timeout=5)
 
 
 def _reinit_portaudio() -> None:
