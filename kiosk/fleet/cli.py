@@ -94,12 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         return _run(args)
-    except BundleRefused as exc:
-        print(exc, file=sys.stderr)
-        return REFUSED
-    except (FetchError, ctl.CtlError) as exc:
+    except (FetchError, ctl.CtlUnreachable) as exc:
         print(exc, file=sys.stderr)
         return UNREACHABLE
+    except (BundleRefused, ctl.CtlError) as exc:
+        print(exc, file=sys.stderr)
+        return REFUSED
     except (ConfigError, EnrolmentError, KeyFormatError, OSError) as exc:
         print(exc, file=sys.stderr)
         return USAGE

@@ -43,6 +43,10 @@ class CtlError(RuntimeError):
     """A control command failed or was refused; the message says why."""
 
 
+class CtlUnreachable(CtlError):
+    """No kiosk is listening on the socket."""
+
+
 class _Refused(Exception):
     pass
 
@@ -204,14 +208,14 @@ async def ctl_request(
     try:
         reader, writer = await asyncio.open_unix_connection(path, limit=MAX_LINE)
     except (FileNotFoundError, ConnectionRefusedError) as exc:
-        raise CtlError(f"no kiosk listening on {path} ({exc.strerror})") from exc
+        raise CtlUnreachable(f"no kiosk listening on {path} ({exc.strerror})") from exc
     try:
         writer.write(json.dumps(request).encode() + b"\n")
         await writer.drain()
         while True:
             line = await reader.readline()
             if not line:
-                raise CtlError("the kiosk closed the connection without a reply")
+                raise CtlUnreachable("the kiosk closed the connection without a reply")
             reply = json.loads(line)
             if "event" in reply:
                 if on_event is not None:

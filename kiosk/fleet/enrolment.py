@@ -75,11 +75,11 @@ def check_config_url(url: str) -> str:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
         raise EnrolmentError(f"config_url: not a URL ({exc})") from exc
+    if not (parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host))):
+        raise EnrolmentError(f"config_url: expected an https:// URL, got scheme {parts.scheme!r}")
     if not host:
         raise EnrolmentError(f"config_url: expected a host name, got {url[:80]!r}")
-    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)):
-        return url
-    raise EnrolmentError(f"config_url: expected an https:// URL, got scheme {parts.scheme!r}")
+    return url
 
 
 def parse_enrolment(payload: str) -> Enrolment:

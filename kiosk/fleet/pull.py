@@ -60,7 +60,11 @@ async def fetch_bundle(url: str, ca_file: Path | None = None) -> bytes:
         ):
             if response.status != 200:
                 raise FetchError(f"GET config bundle: expected HTTP 200, got {response.status}")
-            data = await response.content.read(MAX_BUNDLE_BYTES + 1)
+            data = b""
+            while chunk := await response.content.read(64 * 1024):
+                data += chunk
+                if len(data) > MAX_BUNDLE_BYTES:
+                    break
     except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as exc:
         raise FetchError(f"GET config bundle failed: {type(exc).__name__}: {exc}") from exc
     if len(data) > MAX_BUNDLE_BYTES:
