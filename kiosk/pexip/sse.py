@@ -43,6 +43,8 @@ class SseParser:
 
     def feed(self, chunk: bytes) -> list[SseMessage]:
         out: list[SseMessage] = []
+        if not chunk:
+            return out  # an empty read must not forget a pending CR
         if self._skip_lf and chunk[:1] == b"\n":
             chunk = chunk[1:]  # the LF of a CRLF split across chunks
         self._skip_lf = False

@@ -79,6 +79,13 @@ class RefNode:
     def room(self, alias: str) -> Room:
         return self.rooms[alias]
 
+    def drop_event_streams(self) -> None:
+        """Close every open event stream, as a restarting proxy would; participants stay."""
+        for room in self.rooms.values():
+            for p in room.participants.values():
+                for queue in p.streams:
+                    queue.put_nowait(None)
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(middlewares=[self._maintenance_gate])
         conf = API + "/conferences/{alias}"

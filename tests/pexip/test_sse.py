@@ -38,7 +38,7 @@ def test_crlf_and_cr_line_ends_split_anywhere() -> None:
     assert whole == [SseMessage("a", "1"), SseMessage("b", "2")]
     for cut in range(len(stream)):
         parser = SseParser()
-        assert parser.feed(stream[:cut]) + parser.feed(stream[cut:]) == whole
+        assert parser.feed(stream[:cut]) + parser.feed(b"") + parser.feed(stream[cut:]) == whole
 
 
 def test_an_event_over_the_cap_is_dropped_and_the_next_one_kept() -> None:
