@@ -1,0 +1,1 @@
+"""The call media: aiortc peer connections, our tracks, and inbound liveness."""

@@ -1,0 +1,181 @@
+"""One call: one RTCPeerConnection sending our camera and microphone, receiving the far end.
+
+aiortc cannot restart ICE, so a call is never repaired in place: reconnecting means closing
+this one and building a new `Call` with new tracks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import av
+import numpy as np
+import numpy.typing as npt
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.media.ice import IceConfig
+from kiosk.media.tracks import AudioOutput, SpeakerSink
+
+log = logging.getLogger(__name__)
+
+RgbFrame = npt.NDArray[np.uint8]
+
+
+class CallError(RuntimeError):
+    """The call was used out of order (e.g. an answer before an offer, or after close)."""
+
+
+@dataclass(frozen=True)
+class InboundCounters:
+    """What has arrived so far; liveness compares successive samples."""
+
+    audio_packets: int = 0
+    video_packets: int = 0
+    audio_frames: int = 0
+    video_frames: int = 0
+
+
+class Call:
+    def __init__(
+        self,
+        camera_track: MediaStreamTrack,
+        mic_track: MediaStreamTrack,
+        audio_out: AudioOutput,
+        ice: IceConfig | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.ice = ice or IceConfig()
+        self._clock = clock or MonotonicClock()
+        self._tracks = (mic_track, camera_track)
+        self._pc = RTCPeerConnection(self.ice.rtc_configuration())
+        # Audio first, both sendrecv, all negotiated now: adding tracks later is fragile.
+        self._pc.addTrack(mic_track)
+        self._pc.addTrack(camera_track)
+        self._speaker = SpeakerSink(audio_out)
+        self._video_task: asyncio.Task[None] | None = None
+        self._remote_video: av.VideoFrame | None = None
+        self._video_seq = 0
+        self._rgb_cache: tuple[int, RgbFrame] | None = None
+        self._first_video = asyncio.Event()
+        self._closed = False
+        self.created_at = self._clock.now()
+        self.first_remote_video_at: float | None = None
+        self.connection_states: list[str] = [self._pc.connectionState]
+        self._pc.on("track", self._on_track)
+        self._pc.on("connectionstatechange", self._on_connection_state)
+
+    # -- negotiation -------------------------------------------------------------------------
+
+    async def offer(self) -> str:
+        """A complete offer: aiortc gathers every candidate before this returns."""
+        self._check_open("make an offer")
+        await self._pc.setLocalDescription(await self._pc.createOffer())
+        return str(self._pc.localDescription.sdp)
+
+    async def accept_answer(self, sdp: str) -> None:
+        self._check_open("accept an answer")
+        if self._pc.signalingState != "have-local-offer":
+            raise CallError(
+                f"expected an answer after our offer, but signalling is {self._pc.signalingState}"
+            )
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Answer the far end's offer (direct media: the other side offers)."""
+        self._check_open("answer an offer")
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self._pc.setLocalDescription(await self._pc.createAnswer())
+        return str(self._pc.localDescription.sdp)
+
+    # -- what arrived ------------------------------------------------------------------------
+
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
+
+    @property
+    def remote_video_frames(self) -> int:
+        return self._video_seq
+
+    @property
+    def remote_audio_frames(self) -> int:
+        return self._speaker.frames
+
+    def latest_remote_frame(self) -> tuple[int, RgbFrame] | None:
+        """The newest remote picture as RGB, converted only when asked and only once."""
+        frame, seq = self._remote_video, self._video_seq
+        if frame is None:
+            return None
+        if self._rgb_cache is None or self._rgb_cache[0] != seq:
+            rgb = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+            self._rgb_cache = (seq, rgb)
+        return self._rgb_cache
+
+    async def wait_first_video(self, timeout: float) -> float:
+        """Wait for the first remote video frame; returns the clock time it arrived."""
+        await asyncio.wait_for(self._first_video.wait(), timeout)
+        assert self.first_remote_video_at is not None
+        return self.first_remote_video_at
+
+    async def inbound(self) -> InboundCounters:
+        """Counters for liveness: RTP packets from the stats, decoded frames counted here."""
+        packets = {"audio": 0, "video": 0}
+        if not self._closed:
+            for stats in (await self._pc.getStats()).values():
+                if getattr(stats, "type", None) == "inbound-rtp" and stats.kind in packets:
+                    packets[stats.kind] += stats.packetsReceived
+        return InboundCounters(
+            packets["audio"], packets["video"], self._speaker.frames, self._video_seq
+        )
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self._speaker.stop()
+        task, self._video_task = self._video_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._pc.close()
+        for track in self._tracks:
+            track.stop()
+        self._remote_video = None
+        self._rgb_cache = None
+
+    def _check_open(self, what: str) -> None:
+        if self._closed:
+            raise CallError(f"cannot {what}: the call is closed")
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            self._speaker.start(track)
+        elif track.kind == "video" and self._video_task is None:
+            self._video_task = asyncio.get_running_loop().create_task(self._receive_video(track))
+
+    def _on_connection_state(self) -> None:
+        state = str(self._pc.connectionState)
+        self.connection_states.append(state)
+        log.info("call connection %s", state)
+
+    async def _receive_video(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.VideoFrame):
+                raise TypeError(f"expected video frames from the remote track, got {type(frame)}")
+            self._remote_video = frame
+            self._video_seq += 1
+            if self.first_remote_video_at is None:
+                self.first_remote_video_at = self._clock.now()
+                self._first_video.set()

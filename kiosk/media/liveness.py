@@ -1,0 +1,152 @@
+"""Is media arriving? aiortc only notices a dead link after 24-36 s of failed consent checks,
+so the kiosk watches its own inbound counters and declares an outage within seconds.
+
+`InboundWatch` is pure: it is fed counter samples and reads an injectable clock. Video is
+watched by decoded frames, not packets: after a burst loss aiortc's jitter buffer can keep
+receiving packets for many seconds without producing a picture.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from kiosk.base.clock import Clock
+from kiosk.media.call import Call, InboundCounters
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WATCHED = ("audio_packets", "video_frames")
+
+
+class Health(enum.Enum):
+    IDLE = "idle"  # nothing expected (not in a call)
+    STARTING = "starting"  # expected, not every kind has arrived yet
+    FLOWING = "flowing"
+    OUTAGE = "outage"
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    health: Health
+    at: float
+    stalled: tuple[str, ...] = ()  # the counters that stopped moving (for OUTAGE)
+
+
+class InboundWatch:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        window_s: float = 2.0,
+        start_grace_s: float = 5.0,
+        watched: tuple[str, ...] = DEFAULT_WATCHED,
+    ) -> None:
+        unknown = set(watched) - set(InboundCounters.__dataclass_fields__)
+        if unknown or not watched:
+            raise ValueError(
+                f"watched must name InboundCounters fields (got {sorted(unknown) or 'none'})"
+            )
+        if window_s <= 0 or start_grace_s <= 0:
+            raise ValueError(
+                f"window_s and start_grace_s must be positive (got {window_s}, {start_grace_s})"
+            )
+        self._clock = clock
+        self.window_s = window_s
+        self.start_grace_s = start_grace_s
+        self.watched = watched
+        self.health = Health.IDLE
+        self.history: list[HealthChange] = [HealthChange(Health.IDLE, clock.now())]
+        self._last: dict[str, int] = {}
+        self._moved_at: dict[str, float] = {}
+        self._since = clock.now()
+        self._outage_at = 0.0
+
+    def expect(self, expected: bool) -> HealthChange | None:
+        """Start (True) or stop (False) expecting media. Starting forgets old counters, so a
+        new call's counters, which begin at zero, are judged on their own."""
+        now = self._clock.now()
+        self._last.clear()
+        self._moved_at.clear()
+        self._since = now
+        return self._move(Health.STARTING if expected else Health.IDLE, now)
+
+    def feed(self, counters: InboundCounters) -> HealthChange | None:
+        """Take one sample; returns the change of health it caused, if any."""
+        if self.health is Health.IDLE:
+            return None
+        now = self._clock.now()
+        for name in self.watched:
+            value = getattr(counters, name)
+            # A counter that went down belongs to a new call: it only sets the baseline.
+            if value > self._last.get(name, 0):
+                self._moved_at[name] = now
+            self._last[name] = value
+        stalled = tuple(n for n in self.watched if self._stalled(n, now))
+        if self.health is Health.STARTING:
+            if stalled:
+                return self._move(Health.OUTAGE, now, stalled)
+            if all(n in self._moved_at for n in self.watched):
+                return self._move(Health.FLOWING, now)
+        elif self.health is Health.FLOWING:
+            if stalled:
+                return self._move(Health.OUTAGE, now, stalled)
+        elif all(self._moved_at.get(n, -1.0) > self._outage_at for n in self.watched):
+            return self._move(Health.FLOWING, now)
+        return None
+
+    def _stalled(self, name: str, now: float) -> bool:
+        moved = self._moved_at.get(name)
+        if moved is None:
+            return now - self._since > self.start_grace_s
+        return now - moved > self.window_s
+
+    def _move(
+        self, health: Health, now: float, stalled: tuple[str, ...] = ()
+    ) -> HealthChange | None:
+        if health is self.health:
+            return None
+        self.health = health
+        if health is Health.OUTAGE:
+            self._outage_at = now
+        change = HealthChange(health, now, stalled)
+        self.history.append(change)
+        log.info("inbound media %s %s", health.value, ",".join(stalled))
+        return change
+
+
+async def watch_call(
+    call: Call,
+    watch: InboundWatch,
+    on_change: Callable[[HealthChange], None],
+    clock: Clock,
+    interval_s: float = 0.25,
+) -> None:
+    """Poll the call's counters until cancelled, reporting each change of health."""
+    await watch_counters(call.inbound, watch, on_change, clock, interval_s)
+
+
+async def watch_counters(
+    sample: Callable[[], Awaitable[InboundCounters]],
+    watch: InboundWatch,
+    on_change: Callable[[HealthChange], None],
+    clock: Clock,
+    interval_s: float = 0.25,
+) -> None:
+    while True:
+        change = watch.feed(await sample())
+        if change is not None:
+            on_change(change)
+        await clock.sleep(interval_s)
+
+
+__all__ = [
+    "DEFAULT_WATCHED",
+    "Health",
+    "HealthChange",
+    "InboundWatch",
+    "watch_call",
+    "watch_counters",
+]
