@@ -107,7 +107,10 @@ class RefNode:
                 web.post(call + "/disconnect", self._in_room(self._disconnect_call)),
             ]
         )
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+        # No access log: request paths carry the meeting number.
+        self._runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=1.0, access_log=None
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
