@@ -40,6 +40,8 @@ def parse_join_payload(data: bytes, allowed_hosts: tuple[str, ...]) -> JoinTarge
         return Refusal("qr.not_text")
     if _ALIAS.fullmatch(text):
         return JoinTarget(alias=text, host=None)
+    if text.isdigit():
+        return Refusal("qr.bad_link")
     try:
         url = urlsplit(text)
         port = url.port
