@@ -400,6 +400,9 @@ _add(Phase.WIPING, {ev.Wiped: _wiped})
 
 for _phase in (Phase.IDLE, Phase.NUMBER, Phase.CHECKS, Phase.ENDED, Phase.ERROR, Phase.WIPING):
     _ignore_all(_phase, _LATE)
+# Checks stopped on leaving their screen may still report once.
+for _phase in (Phase.JOINING, Phase.WAITING, Phase.IN_CALL, Phase.RECONNECTING):
+    _ignore_all(_phase, (ev.ChecksFinished,))
 for _phase in Phase:
     _ignore_all(_phase, _STRAY_INTENTS)
 _ignore_all(Phase.WIPING, (ev.TimerFired,))

@@ -1,0 +1,1 @@
+"""Device checks the patient passes before knocking."""

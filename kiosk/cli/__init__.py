@@ -1,0 +1,62 @@
+"""The `kiosk` command: the app on a terminal, the demo, and the tools IT runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kiosk.base.privacy import configure_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Clinic telehealth kiosk")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run against a local conference node and practitioner bot")
+    demo.add_argument("--headless", action="store_true", help="no window: a scripted patient")
+    demo.add_argument("--json", action="store_true", help="print the result as JSON")
+    demo.add_argument("--admit-after", type=float, default=3.0, metavar="SECONDS")
+    sub.add_parser("run", help="run the kiosk on this terminal (what the service starts)")
+    for name, what in (
+        ("audit", "check this terminal's lockdown"),
+        ("config", "sign, verify or pull configuration bundles"),
+        ("enrol", "make enrolment QR codes"),
+        ("ctl", "talk to the running kiosk"),
+        ("out-of-order", "show the out-of-order screen"),
+    ):
+        sub.add_parser(name, help=what, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Tools with their own argument parsers get the rest of the line untouched.
+    if argv and argv[0] in ("audit", "config", "enrol", "ctl", "out-of-order"):
+        return _delegate(argv[0], argv[1:])
+    args = _parser().parse_args(argv)
+    import logging
+
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO)
+    if args.command == "demo":
+        from kiosk.cli.demo import main as demo_main
+
+        return demo_main(args.headless, args.json, args.admit_after)
+    if args.command == "run":
+        from kiosk.cli.terminal import main as run_main
+
+        return run_main()
+    raise AssertionError(args.command)
+
+
+def _delegate(command: str, rest: list[str]) -> int:
+    if command == "audit":
+        from kiosk.system.audit import main as audit_main
+
+        return audit_main(rest)
+    if command == "out-of-order":
+        from kiosk.system.out_of_order import main as ooo_main
+
+        return ooo_main(rest)
+    from kiosk.fleet.cli import main as fleet_main
+
+    return fleet_main([command, *rest])

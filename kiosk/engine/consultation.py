@@ -1,0 +1,212 @@
+"""One knock on the conference: the participant, its event stream and its call, from the
+moment the patient knocks until the session ends them.
+
+The call is set up while the patient is still waiting, so that admission only has to start
+the clinician's media flowing: that is what keeps "let in" → "sees the clinician" short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.base.clock import Clock
+from kiosk.config import KioskConfig
+from kiosk.devices.audio import AudioIO
+from kiosk.devices.camera import CameraHub
+from kiosk.engine.view import RgbFrame
+from kiosk.media.call import Call, CallError
+from kiosk.media.ice import IceConfig
+from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
+from kiosk.pexip import conference as pc
+from kiosk.pexip import errors as pe
+from kiosk.pexip.client import InfinityClient, Token
+from kiosk.session import events as ev
+from kiosk.session.state import ErrorKind
+
+log = logging.getLogger(__name__)
+
+
+def error_kind(exc: BaseException) -> ErrorKind:
+    """The one place where a wire failure becomes what the patient is told."""
+    match exc:
+        case pe.NoSuchConference():
+            return ErrorKind.NOT_FOUND
+        case pe.NoSuchNode() | pe.NodeUnreachable() | OSError() | TimeoutError():
+            return ErrorKind.UNREACHABLE
+        case pe.Maintenance():
+            return ErrorKind.MAINTENANCE
+        case pe.HostNotAllowed():
+            return ErrorKind.HOST_NOT_ALLOWED
+        case pe.PinRequired():
+            return ErrorKind.PIN_REQUIRED
+        case pe.InvalidPin():
+            return ErrorKind.INVALID_PIN
+        case _:
+            return ErrorKind.PROTOCOL
+
+
+def ice_config(token: Token, config: KioskConfig) -> IceConfig:
+    """STUN/TURN from the node's token first, then the terminal's own TURN servers."""
+    stun = [s.url for s in token.stun if s.url.startswith("stun:")]
+    turn = [(url, t.username, t.credential) for t in token.turn for url in t.urls]
+    turn += [(t.url, t.username, t.credential) for t in config.turn_servers]
+    turn = [entry for entry in turn if entry[0].startswith(("turn:", "turns:"))]
+    relay_only = token.use_relay_candidates_only and bool(turn)
+    return IceConfig.from_lists(stun, turn, relay_only=relay_only)
+
+
+class Consultation:
+    def __init__(
+        self,
+        *,
+        config: KioskConfig,
+        camera: CameraHub,
+        audio: AudioIO,
+        clock: Clock,
+        alias: str,
+        display_name: str,
+        host: str | None,
+        pin: str | None,
+        post: Callable[[Consultation, ev.Event], None],
+    ) -> None:
+        self._config = config
+        self._camera = camera
+        self._audio = audio
+        self._clock = clock
+        self._alias = alias
+        self._display_name = display_name
+        self._pin = pin
+        self._base_url = f"https://{host}" if host else config.node_url
+        self._post_to_engine = post
+        self._client: InfinityClient | None = None
+        self._conference: pc.Conference | None = None
+        self._call: Call | None = None
+        self._call_ready = asyncio.Event()
+        self._admitted = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ended = False
+        self._video_frames = 0
+        self._audio_frames = 0
+
+    # -- what the engine reads ----------------------------------------------------------------
+
+    def latest_remote_frame(self) -> tuple[int, RgbFrame] | None:
+        return self._call.latest_remote_frame() if self._call else None
+
+    def media_counts(self) -> tuple[int, int]:
+        """Remote video and audio frames received over the whole consultation."""
+        video, audio = self._video_frames, self._audio_frames
+        if self._call is not None:
+            video += self._call.remote_video_frames
+            audio += self._call.remote_audio_frames
+        return video, audio
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def _post(self, event: ev.Event) -> None:
+        if not self._ended:
+            self._post_to_engine(self, event)
+
+    async def run(self) -> None:
+        try:
+            self._client = InfinityClient(self._base_url, self._config.allowed_hosts)
+            self._conference = pc.Conference(self._client, self._alias, clock=self._clock)
+            token = await self._conference.join(self._display_name, self._pin)
+        except (pe.PexipError, OSError, TimeoutError) as exc:
+            log.warning("knocking failed: %s", type(exc).__name__)
+            self._post(ev.JoinFailed(error_kind(exc)))
+            return
+        self._spawn(self._set_up_call(token))
+        async for signal in self._conference.signals():
+            self._on_signal(signal)
+
+    def _on_signal(self, signal: pc.Signal) -> None:
+        match signal:
+            case pc.Waiting():
+                self._post(ev.Knocked())
+            case pc.Admitted():
+                self._admitted = True
+                self._post(ev.Admitted())
+                self._spawn(self._announce_first_frame())
+            case pc.Removed(reason=reason):
+                self._post(ev.RemovedByServer(reason))
+            case pc.TokenLost():
+                self._post(ev.JoinFailed(ErrorKind.CONNECTION_LOST))
+            case _:
+                log.info("conference: %s", type(signal).__name__)
+
+    async def _set_up_call(self, token: Token) -> None:
+        assert self._conference is not None
+        if self._call is not None:
+            self._keep_counts(self._call)
+            await self._call.close()
+        self._call_ready.clear()
+        call = Call(
+            CameraVideoTrack(self._camera),
+            MicrophoneAudioTrack(self._audio),
+            self._audio,
+            ice_config(token, self._config),
+        )
+        self._call = call
+        try:
+            offer = await call.offer()
+            answer = await self._conference.place_call(offer)
+            await call.accept_answer(answer)
+            await self._conference.ack()
+        except (pe.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
+            log.warning("setting up the call failed: %s", type(exc).__name__)
+            self._post(ev.MediaLost())
+            return
+        self._call_ready.set()
+
+    async def _announce_first_frame(self) -> None:
+        await self._call_ready.wait()
+        call = self._call
+        if call is None:
+            return
+        # The long deadline is only a backstop: a call that shows nothing is the liveness
+        # watch's to declare lost, and a rebuilt call cancels this wait.
+        await call.wait_first_video(timeout=3600.0)
+        self._post(ev.CallMediaStarted())
+
+    async def rebuild_call(self) -> None:
+        """New peer connection, new offer, same participant: the patient stays admitted."""
+        if self._conference is None or self._conference.token is None or self._ended:
+            return
+        await self._set_up_call(self._conference.token)
+        if self._admitted:
+            self._spawn(self._announce_first_frame())
+
+    async def end(self) -> bool:
+        """Hang up, release the token and close everything; True when the token was released
+        (or none was ever granted). Never raises."""
+        self._ended = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        call = self._call
+        if call is not None:
+            self._keep_counts(call)
+            with contextlib.suppress(Exception):
+                await call.close()
+        released = True
+        if self._conference is not None:
+            released = self._conference.token is not None
+            await self._conference.leave()
+        if self._client is not None:
+            await self._client.close()
+        return released
+
+    def _keep_counts(self, call: Call) -> None:
+        self._video_frames += call.remote_video_frames
+        self._audio_frames += call.remote_audio_frames
+        self._call = None if call is self._call else self._call
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,0 +1,312 @@
+"""The engine: one asyncio loop that feeds events to the session machine and carries out
+the commands it returns, publishing every new state to the UI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.base.privacy import SESSION_SECRETS
+from kiosk.config import KioskConfig
+from kiosk.devices.audio import AudioIO
+from kiosk.devices.camera import CameraHub, CameraState
+from kiosk.devices.frames import to_rgb
+from kiosk.engine.checks_runner import run_quick_checks
+from kiosk.engine.consultation import Consultation
+from kiosk.engine.timers import PhaseTimers
+from kiosk.engine.view import DeviceNotice, RgbFrame
+from kiosk.session import commands as cmd
+from kiosk.session import events as ev
+from kiosk.session.machine import SessionError, initial_state, transition
+from kiosk.session.state import Phase, SessionState, Timing
+
+log = logging.getLogger(__name__)
+
+
+def timing_from(config: KioskConfig) -> Timing:
+    return Timing(
+        number_idle_s=config.number_idle_s,
+        ended_return_s=config.ended_return_s,
+        lobby_limit_s=config.lobby_limit_s,
+        reconnect_give_up_s=config.reconnect_give_up_s,
+    )
+
+
+@dataclass
+class JourneyRecord:
+    """What happened in sessions, for the headless demo and the benchmarks. No personal data."""
+
+    phases: list[str] = field(default_factory=list)
+    continue_at: float | None = None
+    knocked_at: float | None = None
+    admitted_at: float | None = None
+    first_remote_frame_at: float | None = None
+    remote_video_frames: int = 0
+    remote_audio_frames: int = 0
+    tokens_released: bool = False
+    wiped: bool = False
+
+
+class Engine:
+    def __init__(
+        self,
+        config: KioskConfig,
+        camera: CameraHub,
+        audio: AudioIO,
+        clock: Clock | None = None,
+        on_task_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self._config = config
+        # A failed engine task means the kiosk no longer knows what it is doing; on a terminal
+        # this callback ends the process so systemd restarts it onto a clean start screen.
+        self._on_task_failure = on_task_failure
+        self.task_failures: list[str] = []
+        self._clock = clock or MonotonicClock()
+        self._camera = camera
+        self._audio = audio
+        self._state = initial_state(timing_from(config), language=config.default_language)
+        self._queue: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self._listeners: list[Callable[[SessionState], None]] = []
+        self._timers = PhaseTimers(self._clock, lambda name: self.post(ev.TimerFired(name)))
+        self._consultation: Consultation | None = None
+        self._checks: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._finishing: asyncio.Task[None] | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._self_view_seq = -1
+        self._self_view_rgb: RgbFrame | None = None
+        self.record = JourneyRecord(phases=[self._state.phase.value])
+
+    # -- EngineView ---------------------------------------------------------------------------
+
+    @property
+    def config(self) -> KioskConfig:
+        return self._config
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def state(self) -> SessionState:
+        return self._state
+
+    @property
+    def devices(self) -> DeviceNotice:
+        return DeviceNotice(
+            camera_synthetic=self._camera.synthetic,
+            camera_unplugged=self._camera.state is CameraState.UNPLUGGED,
+            microphone_silent=self._audio.microphone_missing,
+            speaker_missing=self._audio.speaker_missing,
+        )
+
+    def subscribe(self, listener: Callable[[SessionState], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def send(self, intent: ev.Intent) -> None:
+        self.post(intent)
+
+    def self_view_frame(self) -> tuple[int, RgbFrame] | None:
+        frame = self._camera.latest()
+        if frame is None:
+            return None
+        if frame.seq != self._self_view_seq:
+            self._self_view_seq, self._self_view_rgb = frame.seq, to_rgb(frame.image)
+        assert self._self_view_rgb is not None
+        return self._self_view_seq, self._self_view_rgb
+
+    def remote_frame(self) -> tuple[int, RgbFrame] | None:
+        consultation = self._consultation
+        return consultation.latest_remote_frame() if consultation else None
+
+    def live_media_counts(self) -> tuple[int, int]:
+        """Remote video and audio frames of the consultation under way (0, 0 without one)."""
+        consultation = self._consultation
+        return consultation.media_counts() if consultation else (0, 0)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def post(self, event: ev.Event) -> None:
+        self._queue.put_nowait(event)
+
+    async def start(self) -> None:
+        self._runner = asyncio.get_running_loop().create_task(self._run(), name="engine")
+
+    async def stop(self) -> None:
+        self._timers.cancel_all()
+        if self._checks:
+            self._checks.cancel()
+        if self._consultation is not None:
+            await self._consultation.end()
+            self._consultation = None
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def wait_for(self, predicate: Callable[[SessionState], bool], timeout: float) -> None:
+        """Wait (in real time) until the state satisfies `predicate`."""
+        if predicate(self._state):
+            return
+        changed = asyncio.Event()
+        unsubscribe = self.subscribe(lambda s: changed.set() if predicate(s) else None)
+        try:
+            await asyncio.wait_for(changed.wait(), timeout)
+        finally:
+            unsubscribe()
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._queue.get()
+            self._handle(event)
+
+    def _handle(self, event: ev.Event) -> None:
+        before = self._state
+        try:
+            step = transition(before, event, self._clock.now())
+        except SessionError as exc:
+            # A late or stray event must never stop the kiosk; the table lists the known
+            # ones, so anything landing here is worth a warning.
+            log.warning("session ignored an event: %s", exc)
+            return
+        if step.ignored:
+            log.debug("session %s ignored %s", before.phase.value, type(event).__name__)
+            return
+        self._state = step.state
+        if step.state.phase is not before.phase:
+            log.info(
+                "session %s -> %s on %s",
+                before.phase.value,
+                step.state.phase.value,
+                type(event).__name__,
+            )
+            self._timers.cancel_all()
+            self.record.phases.append(step.state.phase.value)
+            self._note_phase(step.state.phase)
+        for command in step.commands:
+            self._execute(command)
+        for listener in list(self._listeners):
+            listener(self._state)
+
+    def _note_phase(self, phase: Phase) -> None:
+        now = self._clock.now()
+        if phase is Phase.WAITING:
+            self.record.knocked_at = now
+        elif phase is Phase.IN_CALL and self.record.admitted_at is None:
+            self.record.admitted_at = now
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _execute(self, command: cmd.Command) -> None:
+        match command:
+            case cmd.StartTimer(name=name, seconds=seconds):
+                self._timers.start(name, seconds)
+            case cmd.CancelTimer(name=name):
+                self._timers.cancel(name)
+            case cmd.RunChecks():
+                self._start_checks()
+            case cmd.StopChecks():
+                if self._checks is not None:
+                    self._checks.cancel()
+                    self._checks = None
+            case cmd.Knock():
+                self._knock(command)
+            case cmd.RebuildCall():
+                if self._consultation is not None:
+                    self._spawn(self._consultation.rebuild_call())
+            case cmd.EndCall():
+                self._end_consultation()
+            case cmd.Wipe():
+                self._spawn(self._wipe())
+            case cmd.SetVolume(volume=volume):
+                self._audio.volume = volume
+            case cmd.SetMute(muted=muted):
+                self._audio.muted = muted
+            case _:
+                raise AssertionError(f"no way to carry out {command!r}")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        assert exc is not None
+        log.error("engine task %s failed", task.get_name(), exc_info=exc)
+        self.task_failures.append(f"{task.get_name()}: {type(exc).__name__}")
+        if self._on_task_failure is not None:
+            self._on_task_failure(exc)
+
+    def _start_checks(self) -> None:
+        async def checks() -> None:
+            summary = await run_quick_checks(self._camera, self._audio)
+            self.post(ev.ChecksFinished(summary))
+
+        if self._checks is not None:
+            self._checks.cancel()
+        self._checks = self._spawn(checks())
+
+    def _knock(self, knock: cmd.Knock) -> None:
+        if self._consultation is not None:
+            self._end_consultation()
+        self.record.continue_at = self._clock.now()
+        SESSION_SECRETS.add(knock.alias, knock.display_name, knock.pin or "")
+        display_name = knock.display_name or self._config.display_name
+        consultation = Consultation(
+            config=self._config,
+            camera=self._camera,
+            audio=self._audio,
+            clock=self._clock,
+            alias=knock.alias,
+            display_name=display_name,
+            host=knock.host,
+            pin=knock.pin,
+            post=self._post_from_consultation,
+        )
+        self._consultation = consultation
+        self._spawn(consultation.run())
+
+    def _post_from_consultation(self, consultation: Consultation, event: ev.Event) -> None:
+        # Events of a consultation that was ended or replaced must not touch the new session.
+        if consultation is self._consultation:
+            if isinstance(event, ev.CallMediaStarted) and self.record.first_remote_frame_at is None:
+                self.record.first_remote_frame_at = self._clock.now()
+            self.post(event)
+
+    def _end_consultation(self) -> None:
+        consultation, self._consultation = self._consultation, None
+        if consultation is not None:
+            self._finishing = self._spawn(self._finish(consultation))
+
+    async def _finish(self, consultation: Consultation) -> None:
+        released = await consultation.end()
+        video, audio = consultation.media_counts()
+        self.record.remote_video_frames += video
+        self.record.remote_audio_frames += audio
+        self.record.tokens_released = released
+
+    async def _wipe(self) -> None:
+        # Let the consultation finish its goodbyes (token released) before forgetting it.
+        if self._finishing is not None:
+            await asyncio.gather(self._finishing, return_exceptions=True)
+            self._finishing = None
+        self._consultation = None
+        SESSION_SECRETS.clear()
+        fresh = SessionState()
+        self._audio.volume = fresh.volume
+        self._audio.muted = fresh.muted
+        self._self_view_rgb = None
+        self.record.wiped = True
+        self.post(ev.Wiped())

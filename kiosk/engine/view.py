@@ -1,0 +1,57 @@
+"""What the UI may see of the engine and say to it: state snapshots down, intents up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.base.clock import Clock
+from kiosk.config import KioskConfig
+from kiosk.session.events import Intent
+from kiosk.session.state import SessionState
+
+RgbFrame = npt.NDArray[np.uint8]  # height × width × 3, RGB, C-contiguous
+
+
+@dataclass(frozen=True)
+class DeviceNotice:
+    """Facts about the devices the patient should be told (not errors: the call still works)."""
+
+    camera_synthetic: bool = False  # no camera found: a generated picture is sent instead
+    camera_unplugged: bool = False
+    microphone_silent: bool = False  # no microphone found: the clinician cannot hear you
+    speaker_missing: bool = False
+
+
+class EngineView(Protocol):
+    @property
+    def config(self) -> KioskConfig: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    @property
+    def state(self) -> SessionState: ...
+
+    @property
+    def devices(self) -> DeviceNotice: ...
+
+    def subscribe(self, listener: Callable[[SessionState], None]) -> Callable[[], None]:
+        """Call `listener` with every new state (on the engine's loop); returns an unsubscriber."""
+        ...
+
+    def send(self, intent: Intent) -> None:
+        """Queue an intent from the UI; never blocks."""
+        ...
+
+    def self_view_frame(self) -> tuple[int, RgbFrame] | None:
+        """The newest camera frame and its sequence number (unchanged number: nothing new)."""
+        ...
+
+    def remote_frame(self) -> tuple[int, RgbFrame] | None:
+        """The newest decoded frame from the clinician, with its sequence number."""
+        ...

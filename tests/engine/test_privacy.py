@@ -1,0 +1,76 @@
+"""Nothing about a patient reaches the disk or the log: the headless journey runs under an
+audit hook that records every file opened for writing, with debug logging on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+from kiosk.cli.demo import DEMO_ROOM
+from tests.support.pulse import PulseServer
+
+_CHILD = textwrap.dedent(
+    """
+    import json, os, sys, tempfile
+    WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+    allowed = os.path.realpath(tempfile.gettempdir())
+    written = []
+
+    def hook(event, args):
+        if event != "open" or not args:
+            return
+        path, mode, flags = args
+        if not isinstance(path, (str, bytes)):
+            return  # an already-open descriptor
+        wants_write = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & WRITE
+        )
+        if not wants_write:
+            return
+        real = os.path.realpath(os.fsdecode(path))
+        if real == "/dev/null" or real.startswith(allowed + os.sep):
+            return
+        written.append(real)
+
+    sys.addaudithook(hook)
+    from kiosk.cli import main
+    code = main(["-v", "demo", "--headless", "--json", "--admit-after", "0.3"])
+    print("WRITTEN " + json.dumps(written), flush=True)
+    sys.exit(code)
+    """
+)
+
+
+def test_headless_journey_writes_nothing_and_logs_no_personal_data(
+    pulse_server: PulseServer,
+) -> None:
+    runtime = tempfile.mkdtemp(prefix="kiosk-runtime-")
+    env = {
+        **os.environ,
+        "TMPDIR": runtime,
+        "XDG_RUNTIME_DIR": runtime,
+        "HOME": runtime,
+        "KIOSK_CONFIG": str(Path(runtime) / "absent.toml"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    written_line = next(line for line in proc.stdout.splitlines() if line.startswith("WRITTEN "))
+    assert json.loads(written_line.removeprefix("WRITTEN ")) == []
+    result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("{")))
+    assert result["ok"] is True
+    # The journey logged at debug level, so a leak would show here.
+    assert "session checks -> joining" in proc.stderr
+    for secret in (DEMO_ROOM.alias, DEMO_ROOM.host_pin, "Pasient", "Klinikar"):
+        assert secret not in proc.stderr, f"the log carries {secret!r}"
