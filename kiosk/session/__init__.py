@@ -29,6 +29,8 @@ from kiosk.session.events import (
 )
 from kiosk.session.machine import SessionError, Step, handled_events, initial_state, transition
 from kiosk.session.state import (
+    CheckLine,
+    CheckStatus,
     CheckSummary,
     ErrorKind,
     Phase,
@@ -40,6 +42,8 @@ __all__ = [
     "Admitted",
     "CallMediaStarted",
     "CancelTimer",
+    "CheckLine",
+    "CheckStatus",
     "CheckSummary",
     "ChecksFinished",
     "Command",

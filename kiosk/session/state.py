@@ -31,6 +31,27 @@ class ErrorKind(enum.Enum):
     PROTOCOL = "protocol"  # the node said something we could not understand
 
 
+class CheckStatus(enum.Enum):
+    RUNNING = "running"
+    PASS = "pass"
+    WARN = "warn"  # the call can go ahead; the advice says how to make it better
+    FAIL = "fail"  # the clinician will likely not see or hear the patient
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    """One line of the check screen: which check, how it went, and what to tell the patient.
+
+    `advice` is a message key (e.g. "light.too_dark") the UI turns into a sentence in the
+    patient's language; `detail` holds measured values for the maintenance screen and logs.
+    """
+
+    name: str  # "camera", "light", "framing", "microphone", "speaker", "network"
+    status: CheckStatus
+    advice: str = ""
+    detail: str = ""
+
+
 @dataclass(frozen=True)
 class CheckSummary:
     """The outcome of the device checks, as the session needs it (details live in checks/)."""
@@ -40,6 +61,9 @@ class CheckSummary:
     speaker_ok: bool = True
     camera_synthetic: bool = False
     microphone_silent: bool = False
+    lines: tuple[CheckLine, ...] = ()
+    # False while checks still run; the screen keeps re-running them as the patient fixes things.
+    complete: bool = True
 
 
 @dataclass(frozen=True)
