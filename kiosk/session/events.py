@@ -62,6 +62,16 @@ class Continue(Intent):
 
 
 @dataclass(frozen=True)
+class HeardChime(Intent):
+    """The patient says the test sound was heard (where the kiosk cannot hear itself)."""
+
+
+@dataclass(frozen=True)
+class RerunChecks(Intent):
+    pass
+
+
+@dataclass(frozen=True)
 class Cancel(Intent):
     """Back to the start screen; the session is forgotten."""
 

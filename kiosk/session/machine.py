@@ -25,7 +25,7 @@ from kiosk.session.commands import (
     StopChecks,
     Wipe,
 )
-from kiosk.session.state import ErrorKind, Phase, SessionState, Timing
+from kiosk.session.state import CheckStatus, ErrorKind, Phase, SessionState, Timing
 
 IDLE_TIMER = "idle"
 LOBBY_TIMER = "lobby"
@@ -147,6 +147,23 @@ def _cancel_call(state: SessionState, event: ev.Event, now: float) -> Step:
 def _checks_finished(state: SessionState, event: ev.Event, now: float) -> Step:
     assert isinstance(event, ev.ChecksFinished)
     return Step(_stay(state, checks=event.summary))
+
+
+def _heard_chime(state: SessionState, event: ev.Event, now: float) -> Step:
+    if state.checks is None:
+        return Step(state, ignored=True)
+    lines = tuple(
+        dataclasses.replace(line, status=CheckStatus.PASS, advice="speaker.confirmed")
+        if line.name == "speaker"
+        else line
+        for line in state.checks.lines
+    )
+    summary = dataclasses.replace(state.checks, speaker_ok=True, lines=lines)
+    return Step(_stay(state, checks=summary), (_idle_timer(state),))
+
+
+def _rerun_checks(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_stay(state, checks=None), (RunChecks(), _idle_timer(state)))
 
 
 def _continue(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -323,6 +340,8 @@ _add(
     Phase.CHECKS,
     {
         ev.ChecksFinished: _checks_finished,
+        ev.HeardChime: _heard_chime,
+        ev.RerunChecks: _rerun_checks,
         ev.Continue: _continue,
         ev.Cancel: _cancel_checks,
         ev.TimerFired: _idle_timeout,

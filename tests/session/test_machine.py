@@ -207,3 +207,26 @@ def test_phase_since_moves_only_on_phase_change() -> None:
 def test_digit_must_be_a_digit() -> None:
     with pytest.raises(ValueError, match="got 'x'"):
         ev.Digit("x")
+
+
+def test_patient_confirms_the_chime_where_the_kiosk_cannot_hear_it() -> None:
+    from kiosk.session.state import CheckLine, CheckStatus
+
+    unheard = CheckSummary(
+        camera_ok=True,
+        microphone_ok=True,
+        speaker_ok=False,
+        lines=(
+            CheckLine("camera", CheckStatus.PASS),
+            CheckLine("speaker", CheckStatus.WARN, "speaker.confirm"),
+        ),
+    )
+    state, _, _ = run([ev.Tap(), *number(), ev.SubmitNumber(), ev.ChecksFinished(unheard)])
+    step = transition(state, ev.HeardChime(), 20.0)
+    assert step.state.checks is not None and step.state.checks.speaker_ok
+    assert [(line.name, line.status) for line in step.state.checks.lines] == [
+        ("camera", CheckStatus.PASS),
+        ("speaker", CheckStatus.PASS),
+    ]
+    rerun = transition(step.state, ev.RerunChecks(), 21.0)
+    assert rerun.state.checks is None and isinstance(rerun.commands[0], cmd.RunChecks)
