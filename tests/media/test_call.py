@@ -134,7 +134,7 @@ async def test_call_exchanges_video_and_audio_and_closes_clean(
 
     assert 25 <= received_video <= 45  # 15 fps for about 2 s
     assert 90 <= received_audio <= 130  # 50 frames/s
-    assert counters.video_frames == received_video
+    assert counters.video_frames >= received_video  # sampled a moment later
     assert counters.audio_packets >= received_audio
     assert counters.video_packets >= received_video
     assert latest is not None
