@@ -60,6 +60,8 @@ class KioskConfig:
     ended_return_s: float = 15.0
     number_idle_s: float = 90.0
     reconnect_give_up_s: float = 120.0
+    # After the node's waiting-for-host timeout, knock again by itself this many times.
+    lobby_auto_knocks: int = 2
     # Management plane: Prometheus metrics and the local control socket. Loopback by default:
     # the site's monitoring reaches it through whatever the network team allows.
     management_host: str = "127.0.0.1"
@@ -77,6 +79,8 @@ class KioskConfig:
         for name in ("lobby_limit_s", "ended_return_s", "number_idle_s", "reconnect_give_up_s"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be a positive number of seconds")
+        if self.lobby_auto_knocks < 0:
+            raise ConfigError(f"lobby_auto_knocks must be 0 or more (got {self.lobby_auto_knocks})")
         if not 0 < self.management_port < 65536:
             raise ConfigError(f"management_port must be 1-65535 (got {self.management_port})")
 
