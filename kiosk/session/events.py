@@ -155,8 +155,15 @@ class RemovedByServer(Event):
 
 
 @dataclass(frozen=True)
+class ParticipantLost(Event):
+    """The node no longer knows our token or participant (e.g. it restarted)."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class MediaLost(Event):
-    pass
+    """No media arrives (or a rebuild of the call did not get through)."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from kiosk.session.commands import (
     StopChecks,
     Wipe,
 )
+from kiosk.session.reconnect import Remedy, Trouble
 from kiosk.session.state import CheckStatus, ErrorKind, Phase, SessionState, Timing
 
 IDLE_TIMER = "idle"
@@ -32,6 +33,12 @@ LOBBY_TIMER = "lobby"
 RETURN_TIMER = "return"
 STILL_TRYING_TIMER = "still_trying"
 GIVE_UP_TIMER = "give_up"
+RETRY_TIMER = "retry"
+
+# Failures worth another try while reconnecting; the others need the patient or staff.
+_TRANSIENT = frozenset(
+    {ErrorKind.UNREACHABLE, ErrorKind.MAINTENANCE, ErrorKind.PROTOCOL, ErrorKind.CONNECTION_LOST}
+)
 
 
 class SessionError(Exception):
@@ -185,40 +192,89 @@ def _admitted(state: SessionState, event: ev.Event, now: float) -> Step:
     return Step(nxt)
 
 
-def _removed_while_waiting(state: SessionState, event: ev.Event, now: float) -> Step:
+def _removed_while_joining(state: SessionState, event: ev.Event, now: float) -> Step:
     return _fail(state, ErrorKind.LOBBY_TIMEOUT, now, EndCall())
+
+
+def _removed_while_waiting(state: SessionState, event: ev.Event, now: float) -> Step:
+    return _lobby_timeout(state, now)
 
 
 def _lobby_timer(state: SessionState, event: ev.Event, now: float) -> Step:
     assert isinstance(event, ev.TimerFired)
     if event.name != LOBBY_TIMER:
         return Step(state, ignored=True)
-    return _fail(state, ErrorKind.LOBBY_TIMEOUT, now, EndCall())
+    return _lobby_timeout(state, now)
 
 
 def _hang_up(state: SessionState, event: ev.Event, now: float) -> Step:
     return _end(state, now)
 
 
-def _media_started(state: SessionState, event: ev.Event, now: float) -> Step:
-    return Step(_go(state, Phase.IN_CALL, now, remote_media=True, still_trying=False))
-
-
-def _media_lost(state: SessionState, event: ev.Event, now: float) -> Step:
-    nxt = _go(state, Phase.RECONNECTING, now, still_trying=False)
-    timing = state.timing
-    return Step(
-        nxt,
-        (
-            RebuildCall(),
-            StartTimer(STILL_TRYING_TIMER, timing.reconnect_still_trying_s),
-            StartTimer(GIVE_UP_TIMER, timing.reconnect_give_up_s),
-        ),
+def _reconnect_timers(state: SessionState) -> tuple[Command, ...]:
+    policy = state.timing.reconnect
+    return (
+        StartTimer(STILL_TRYING_TIMER, policy.still_trying_s),
+        StartTimer(GIVE_UP_TIMER, policy.give_up_s),
     )
 
 
+def _media_lost(state: SessionState, event: ev.Event, now: float) -> Step:
+    remedy = state.timing.reconnect.remedy(Trouble.MEDIA_OUTAGE)
+    assert remedy is Remedy.REBUILD_CALL
+    nxt = _go(
+        state, Phase.RECONNECTING, now, still_trying=False, rejoining=False, reconnect_attempts=0
+    )
+    return Step(nxt, (RebuildCall(), *_reconnect_timers(state)))
+
+
+def _participant_lost(state: SessionState, event: ev.Event, now: float) -> Step:
+    remedy = state.timing.reconnect.remedy(Trouble.PARTICIPANT_LOST)
+    assert remedy is Remedy.KNOCK_AGAIN
+    nxt = _go(
+        state, Phase.RECONNECTING, now, still_trying=False, rejoining=True, reconnect_attempts=0
+    )
+    return Step(nxt, (_knock(state), *_reconnect_timers(state)))
+
+
+def _attempt_failed(state: SessionState, now: float) -> Step:
+    policy = state.timing.reconnect
+    assert policy.remedy(Trouble.ATTEMPT_FAILED) is Remedy.RETRY_AFTER_BACKOFF
+    attempts = state.reconnect_attempts + 1
+    nxt = _stay(state, reconnect_attempts=attempts)
+    return Step(nxt, (StartTimer(RETRY_TIMER, policy.backoff(attempts)),))
+
+
+def _lost_again(state: SessionState, event: ev.Event, now: float) -> Step:
+    return _attempt_failed(state, now)
+
+
+def _rejoin_failed(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.JoinFailed)
+    if event.kind in _TRANSIENT:
+        return _attempt_failed(state, now)
+    return _fail(state, event.kind, now, EndCall())
+
+
+def _media_started(state: SessionState, event: ev.Event, now: float) -> Step:
+    nxt = _go(state, Phase.IN_CALL, now, remote_media=True, still_trying=False, rejoining=False)
+    return Step(nxt)
+
+
 def _media_restored(state: SessionState, event: ev.Event, now: float) -> Step:
-    return Step(_go(state, Phase.IN_CALL, now, still_trying=False))
+    return Step(_go(state, Phase.IN_CALL, now, still_trying=False, rejoining=False))
+
+
+def _readmitted(state: SessionState, event: ev.Event, now: float) -> Step:
+    if not state.rejoining:
+        return Step(state, ignored=True)
+    return _admitted(_stay(state, rejoining=False), event, now)
+
+
+def _knocked_again(state: SessionState, event: ev.Event, now: float) -> Step:
+    if not state.rejoining:
+        return Step(state, ignored=True)
+    return _knocked(_stay(state, rejoining=False), event, now)
 
 
 def _reconnect_timer(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -227,7 +283,17 @@ def _reconnect_timer(state: SessionState, event: ev.Event, now: float) -> Step:
         return Step(_stay(state, still_trying=True))
     if event.name == GIVE_UP_TIMER:
         return _fail(state, ErrorKind.CONNECTION_LOST, now, EndCall())
+    if event.name == RETRY_TIMER:
+        return Step(state, (_knock(state) if state.rejoining else RebuildCall(),))
     return Step(state, ignored=True)
+
+
+def _lobby_timeout(state: SessionState, now: float) -> Step:
+    policy = state.timing.reconnect
+    if policy.remedy(Trouble.LOBBY_TIMEOUT, lobby_knocks=state.lobby_knocks) is Remedy.GIVE_UP:
+        return _fail(state, ErrorKind.LOBBY_TIMEOUT, now, EndCall())
+    nxt = _go(state, Phase.JOINING, now, lobby_knocks=state.lobby_knocks + 1)
+    return Step(nxt, (_knock(state),))
 
 
 def _toggle_show_id(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -297,6 +363,7 @@ _LATE: tuple[type[ev.Event], ...] = (
     ev.RemovedByServer,
     ev.MediaLost,
     ev.MediaRestored,
+    ev.ParticipantLost,
     ev.RecordingChanged,
 )
 # Taps that a quick or shaky finger can send twice, or on a screen that is just leaving.
@@ -353,7 +420,7 @@ _add(
         ev.Knocked: _knocked,
         ev.Admitted: _admitted,
         ev.JoinFailed: _join_failed,
-        ev.RemovedByServer: _removed_while_waiting,
+        ev.RemovedByServer: _removed_while_joining,
         ev.Cancel: _cancel_call,
     },
 )
@@ -363,6 +430,7 @@ _add(
         ev.Admitted: _admitted,
         ev.JoinFailed: _join_failed,
         ev.RemovedByServer: _removed_while_waiting,
+        ev.ParticipantLost: _participant_lost,
         ev.TimerFired: _lobby_timer,
         ev.Cancel: _cancel_call,
         ev.HangUp: _cancel_call,
@@ -380,8 +448,10 @@ _add(
         ev.JoinFailed: _join_failed,
         ev.CallMediaStarted: _media_started,
         ev.MediaLost: _media_lost,
+        ev.ParticipantLost: _participant_lost,
         ev.MediaRestored: _ignore,
         ev.Admitted: _ignore,
+        ev.Knocked: _ignore,
         ev.ToggleShowId: _toggle_show_id,
         **_CALL_CONTROLS,
     },
@@ -391,12 +461,15 @@ _add(
     {
         ev.MediaRestored: _media_restored,
         ev.CallMediaStarted: _media_started,
-        ev.MediaLost: _ignore,
+        ev.MediaLost: _lost_again,
+        ev.ParticipantLost: _participant_lost,
         ev.TimerFired: _reconnect_timer,
         ev.HangUp: _hang_up,
+        ev.Cancel: _cancel_call,
         ev.RemovedByServer: _hang_up,
-        ev.JoinFailed: _join_failed,
-        ev.Admitted: _ignore,
+        ev.JoinFailed: _rejoin_failed,
+        ev.Admitted: _readmitted,
+        ev.Knocked: _knocked_again,
         ev.ToggleShowId: _toggle_show_id,
         **_CALL_CONTROLS,
     },

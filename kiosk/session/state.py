@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from kiosk.session.reconnect import ReconnectPolicy
+
 
 class Phase(enum.Enum):
     IDLE = "idle"  # start screen: "Trykk for å starte"
@@ -73,9 +75,9 @@ class Timing:
     number_idle_s: float = 90.0
     ended_return_s: float = 15.0
     error_return_s: float = 120.0
-    lobby_limit_s: float = 900.0
-    reconnect_still_trying_s: float = 30.0
-    reconnect_give_up_s: float = 120.0
+    # The kiosk's own backstop; the node's waiting-for-host timeout normally comes first.
+    lobby_limit_s: float = 960.0
+    reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,12 @@ class SessionState:
     checks: CheckSummary | None = None
     error: ErrorKind | None = None
     knocks: int = 0
+    lobby_knocks: int = 0  # knocks made by the kiosk itself after a lobby timeout
     call_started_at: float | None = None
+    # While reconnecting: True when the participant itself was lost and the kiosk knocks
+    # again (the clinician lets the patient in again); False when only the call is rebuilt.
+    rejoining: bool = False
+    reconnect_attempts: int = 0
     remote_media: bool = False
     still_trying: bool = False
     show_id: bool = False

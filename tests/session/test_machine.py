@@ -10,6 +10,7 @@ from kiosk.session.machine import (
     GIVE_UP_TIMER,
     IDLE_TIMER,
     LOBBY_TIMER,
+    RETRY_TIMER,
     RETURN_TIMER,
     STILL_TRYING_TIMER,
     SessionError,
@@ -18,7 +19,8 @@ from kiosk.session.machine import (
     initial_state,
     transition,
 )
-from kiosk.session.state import CheckSummary, ErrorKind, Phase, SessionState
+from kiosk.session.reconnect import ReconnectPolicy
+from kiosk.session.state import CheckSummary, ErrorKind, Phase, SessionState, Timing
 
 GOOD_CHECKS = CheckSummary(camera_ok=True, microphone_ok=True)
 
@@ -109,6 +111,13 @@ def test_every_phase_entry_and_timer_history() -> None:
     assert timers == [IDLE_TIMER] * 8 + [LOBBY_TIMER, RETURN_TIMER]
 
 
+def test_still_trying_comes_before_giving_up() -> None:
+    in_call, _, _ = run(JOURNEY[:13])
+    _, _, commands = run([ev.MediaLost()], in_call)
+    timers = {c.name: c.seconds for c in commands if isinstance(c, cmd.StartTimer)}
+    assert timers[STILL_TRYING_TIMER] < timers[GIVE_UP_TIMER]
+
+
 def test_unknown_number_offers_another_try() -> None:
     state, phases, _ = run(
         [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.JoinFailed(ErrorKind.NOT_FOUND)]
@@ -120,40 +129,108 @@ def test_unknown_number_offers_another_try() -> None:
     assert (again.phase, again.digits, again.error) == (Phase.NUMBER, "", None)
 
 
-def test_lobby_timeout_from_the_node_offers_to_knock_again() -> None:
-    events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
-    state, _, _ = run([*events, ev.RemovedByServer("timeout")])
-    assert (state.phase, state.error) == (Phase.ERROR, ErrorKind.LOBBY_TIMEOUT)
+def test_lobby_timeout_knocks_again_by_itself_then_offers_a_knock() -> None:
+    waiting = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
+    timed_out = [ev.RemovedByServer("timeout"), ev.Knocked()]
+    state, phases, commands = run([*waiting, *timed_out, *timed_out, ev.RemovedByServer("t")])
+    assert phases == [
+        "idle",
+        "number",
+        "checks",
+        "joining",
+        "waiting",
+        "joining",
+        "waiting",
+        "joining",
+        "waiting",
+        "error",
+    ]
+    assert sum(isinstance(c, cmd.Knock) for c in commands) == 3
+    assert (state.error, state.knocks, state.lobby_knocks) == (ErrorKind.LOBBY_TIMEOUT, 3, 2)
     step = transition(state, ev.KnockAgain(), 30.0)
     assert step.state.phase is Phase.JOINING
     assert [type(c) for c in step.commands] == [cmd.Knock]
     final, phases, _ = run([ev.Knocked(), ev.Admitted()], step.state)
-    assert phases == ["joining", "waiting", "in_call"] and final.knocks == 2
+    assert phases == ["joining", "waiting", "in_call"] and final.knocks == 4
 
 
-def test_own_lobby_limit_ends_waiting_too() -> None:
+def test_own_lobby_limit_counts_like_the_nodes() -> None:
+    no_auto = initial_state(Timing(reconnect=ReconnectPolicy(lobby_auto_knocks=0)))
     events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
-    state, _, _ = run([*events, ev.TimerFired(LOBBY_TIMER)])
+    state, _, _ = run([*events, ev.TimerFired(LOBBY_TIMER)], no_auto)
     assert state.error is ErrorKind.LOBBY_TIMEOUT
 
 
-def test_media_loss_reconnects_and_gives_up_at_the_limit() -> None:
+def test_media_loss_rebuilds_the_call_until_media_returns() -> None:
     in_call, _, _ = run(JOURNEY[:13])
     state, phases, commands = run(
-        [ev.MediaLost(), ev.TimerFired(STILL_TRYING_TIMER), ev.MediaRestored(), ev.MediaLost()],
+        [
+            ev.MediaLost(),  # outage declared: rebuild at once
+            ev.MediaLost(),  # the rebuild did not get through: wait, then again
+            ev.TimerFired(RETRY_TIMER),
+            ev.MediaLost(),
+            ev.TimerFired(RETRY_TIMER),
+            ev.TimerFired(STILL_TRYING_TIMER),
+            ev.CallMediaStarted(),  # the new call's first picture
+        ],
         in_call,
     )
-    assert phases == ["in_call", "reconnecting", "in_call", "reconnecting"]
-    assert sum(isinstance(c, cmd.RebuildCall) for c in commands) == 2
-    assert not state.still_trying
-    gave_up, phases, _ = run([ev.TimerFired(GIVE_UP_TIMER)], state)
-    assert (gave_up.phase, gave_up.error) == (Phase.ERROR, ErrorKind.CONNECTION_LOST)
+    assert phases == ["in_call", "reconnecting", "in_call"]
+    kinds = [
+        (type(c).__name__, getattr(c, "name", ""))
+        for c in commands
+        if not isinstance(c, cmd.StartTimer) or c.name == RETRY_TIMER
+    ]
+    assert kinds == [
+        ("RebuildCall", ""),
+        ("StartTimer", RETRY_TIMER),
+        ("RebuildCall", ""),
+        ("StartTimer", RETRY_TIMER),
+        ("RebuildCall", ""),
+    ]
+    retries = [
+        c.seconds for c in commands if isinstance(c, cmd.StartTimer) and c.name == RETRY_TIMER
+    ]
+    policy = ReconnectPolicy()
+    assert retries == [policy.backoff(1), policy.backoff(2)]
+    assert state.remote_media and not state.still_trying
 
 
-def test_still_trying_flag_is_set_after_thirty_seconds() -> None:
+def test_reconnecting_gives_up_at_the_limit() -> None:
     in_call, _, _ = run(JOURNEY[:13])
-    state, _, _ = run([ev.MediaLost(), ev.TimerFired(STILL_TRYING_TIMER)], in_call)
-    assert state.phase is Phase.RECONNECTING and state.still_trying
+    state, _, _ = run([ev.MediaLost(), ev.TimerFired(GIVE_UP_TIMER)], in_call)
+    assert (state.phase, state.error) == (Phase.ERROR, ErrorKind.CONNECTION_LOST)
+
+
+def test_lost_participant_knocks_again_and_waits_to_be_let_in_again() -> None:
+    in_call, _, _ = run(JOURNEY[:13])
+    state, phases, commands = run(
+        [
+            ev.ParticipantLost("node restarted"),
+            ev.JoinFailed(ErrorKind.UNREACHABLE),  # the node is still down
+            ev.TimerFired(RETRY_TIMER),
+            ev.Knocked(),
+            ev.Admitted(),
+            ev.CallMediaStarted(),
+        ],
+        in_call,
+    )
+    assert phases == ["in_call", "reconnecting", "waiting", "in_call"]
+    assert sum(isinstance(c, cmd.Knock) for c in commands) == 2
+    assert not any(isinstance(c, cmd.RebuildCall) for c in commands)
+    assert state.knocks == 2 and state.call_started_at is not None
+
+
+def test_a_permanent_failure_while_rejoining_is_shown() -> None:
+    in_call, _, _ = run(JOURNEY[:13])
+    state, _, _ = run([ev.ParticipantLost(), ev.JoinFailed(ErrorKind.NOT_FOUND)], in_call)
+    assert (state.phase, state.error) == (Phase.ERROR, ErrorKind.NOT_FOUND)
+
+
+def test_node_restart_while_waiting_knocks_again() -> None:
+    events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
+    state, phases, _ = run([*events, ev.ParticipantLost(), ev.Knocked()])
+    assert phases[-3:] == ["waiting", "reconnecting", "waiting"]
 
 
 def test_clinician_ending_the_call_ends_it_for_the_patient() -> None:
