@@ -13,13 +13,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.base.clock import Clock
+from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
 from kiosk.engine.view import RgbFrame
 from kiosk.media.call import Call, CallError
 from kiosk.media.ice import IceConfig
+from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_call
 from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from kiosk.pexip import conference as pc
 from kiosk.pexip import errors as pe
@@ -28,6 +29,12 @@ from kiosk.session import events as ev
 from kiosk.session.state import ErrorKind
 
 log = logging.getLogger(__name__)
+
+# No inbound media for this long in a call is an outage (aiortc itself needs 24-36 s).
+OUTAGE_WINDOW_S = 2.0
+# One attempt at (re)building the call; the session retries with backoff after it.
+CALL_SETUP_LIMIT_S = 4.0
+HANG_UP_COURTESY_S = 0.3
 
 
 def error_kind(exc: BaseException) -> ErrorKind:
@@ -89,6 +96,8 @@ class Consultation:
         self._admitted = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended = False
+        # Media runs in real time whatever clock the session uses.
+        self._media_clock = MonotonicClock()
         self._video_frames = 0
         self._audio_frames = 0
 
@@ -131,20 +140,26 @@ class Consultation:
             case pc.Admitted():
                 self._admitted = True
                 self._post(ev.Admitted())
-                self._spawn(self._announce_first_frame())
+                self._spawn(self._watch_media(), name="watch-media")
             case pc.Removed(reason=reason):
                 self._post(ev.RemovedByServer(reason))
-            case pc.TokenLost():
-                self._post(ev.JoinFailed(ErrorKind.CONNECTION_LOST))
+            case pc.TokenLost(reason=reason):
+                self._post(ev.ParticipantLost(reason))
             case _:
                 log.info("conference: %s", type(signal).__name__)
 
     async def _set_up_call(self, token: Token) -> None:
         assert self._conference is not None
-        if self._call is not None:
-            self._keep_counts(self._call)
-            await self._call.close()
         self._call_ready.clear()
+        if self._call is not None:
+            old = self._call
+            self._keep_counts(old)
+            await old.close()
+            # The node replaces a participant's call when a new one is placed, so telling it
+            # about the old one is a courtesy that must not hold up the new call while the
+            # network is still out.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._conference.hang_up_call(), HANG_UP_COURTESY_S)
         call = Call(
             CameraVideoTrack(self._camera),
             MicrophoneAudioTrack(self._audio),
@@ -153,21 +168,43 @@ class Consultation:
         )
         self._call = call
         try:
-            offer = await call.offer()
-            answer = await self._conference.place_call(offer)
-            await call.accept_answer(answer)
-            await self._conference.ack()
+            async with asyncio.timeout(CALL_SETUP_LIMIT_S):
+                offer = await call.offer()
+                answer = await self._conference.place_call(offer)
+                await call.accept_answer(answer)
+                await self._conference.ack()
         except (pe.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
             log.warning("setting up the call failed: %s", type(exc).__name__)
             self._post(ev.MediaLost())
             return
         self._call_ready.set()
 
-    async def _announce_first_frame(self) -> None:
+    async def _watch_media(self) -> None:
+        """From admission on: announce the call's first picture, then watch that media keeps
+        arriving and report an outage (once per call; the session then rebuilds it)."""
         await self._call_ready.wait()
         call = self._call
         if call is None:
             return
+        watch = InboundWatch(self._media_clock, window_s=OUTAGE_WINDOW_S)
+        watch.expect(True)
+        first = self._spawn(self._announce_first_frame(call))
+        outage = asyncio.Event()
+
+        def on_change(change: HealthChange) -> None:
+            if change.health is Health.OUTAGE and not outage.is_set():
+                log.warning("no inbound %s: declaring a media outage", ",".join(change.stalled))
+                outage.set()
+                self._post(ev.MediaLost())
+
+        watcher = self._spawn(watch_call(call, watch, on_change, self._media_clock))
+        try:
+            await outage.wait()
+        finally:
+            first.cancel()
+            watcher.cancel()
+
+    async def _announce_first_frame(self, call: Call) -> None:
         # The long deadline is only a backstop: a call that shows nothing is the liveness
         # watch's to declare lost, and a rebuilt call cancels this wait.
         await call.wait_first_video(timeout=3600.0)
@@ -177,9 +214,12 @@ class Consultation:
         """New peer connection, new offer, same participant: the patient stays admitted."""
         if self._conference is None or self._conference.token is None or self._ended:
             return
+        for task in list(self._tasks):
+            if task.get_name() == "watch-media":
+                task.cancel()
         await self._set_up_call(self._conference.token)
         if self._admitted:
-            self._spawn(self._announce_first_frame())
+            self._spawn(self._watch_media(), name="watch-media")
 
     async def end(self) -> bool:
         """Hang up, release the token and close everything; True when the token was released
@@ -206,7 +246,8 @@ class Consultation:
         self._audio_frames += call.remote_audio_frames
         self._call = None if call is self._call else self._call
 
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+    def _spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task

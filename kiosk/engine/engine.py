@@ -22,17 +22,24 @@ from kiosk.engine.view import DeviceNotice, RgbFrame
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
+from kiosk.session.reconnect import ReconnectPolicy
 from kiosk.session.state import Phase, SessionState, Timing
 
 log = logging.getLogger(__name__)
 
 
 def timing_from(config: KioskConfig) -> Timing:
+    defaults = ReconnectPolicy()
     return Timing(
         number_idle_s=config.number_idle_s,
         ended_return_s=config.ended_return_s,
-        lobby_limit_s=config.lobby_limit_s,
-        reconnect_give_up_s=config.reconnect_give_up_s,
+        # A minute past the node's own limit: the node should time out first.
+        lobby_limit_s=config.lobby_limit_s + 60.0,
+        reconnect=ReconnectPolicy(
+            still_trying_s=min(defaults.still_trying_s, config.reconnect_give_up_s / 2),
+            give_up_s=config.reconnect_give_up_s,
+            lobby_auto_knocks=config.lobby_auto_knocks,
+        ),
     )
 
 
