@@ -3,7 +3,10 @@
 from kiosk.pexip.client import CallAnswer, InfinityClient, Token
 from kiosk.pexip.conference import (
     Admitted,
+    CallDropped,
     Conference,
+    Referred,
+    RemoteOffer,
     Removed,
     Signal,
     StreamBack,
@@ -11,6 +14,7 @@ from kiosk.pexip.conference import (
     TokenLost,
     Waiting,
 )
+from kiosk.pexip.discovery import resolve_node
 from kiosk.pexip.errors import (
     HostNotAllowed,
     InvalidPin,
@@ -22,12 +26,14 @@ from kiosk.pexip.errors import (
     PexipError,
     PinRequired,
     ProtocolError,
+    UntrustedNode,
 )
 from kiosk.pexip.events import InfinityEvent, Participant, parse_event
 
 __all__ = [
     "Admitted",
     "CallAnswer",
+    "CallDropped",
     "Conference",
     "HostNotAllowed",
     "InfinityClient",
@@ -42,12 +48,16 @@ __all__ = [
     "PexipError",
     "PinRequired",
     "ProtocolError",
+    "Referred",
+    "RemoteOffer",
     "Removed",
     "Signal",
     "StreamBack",
     "StreamLost",
     "Token",
     "TokenLost",
+    "UntrustedNode",
     "Waiting",
     "parse_event",
+    "resolve_node",
 ]

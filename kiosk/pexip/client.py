@@ -14,6 +14,7 @@ import dataclasses
 import ipaddress
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +27,11 @@ from kiosk.pexip.errors import (
     NodeUnreachable,
     PexipError,
     ProtocolError,
+    UntrustedNode,
     error_for_status,
 )
 from kiosk.pexip.events import InfinityEvent, parse_event
+from kiosk.pexip.sdp import checked_sdp
 from kiosk.pexip.sse import DEFAULT_MAX_EVENT_BYTES, read_sse
 
 log = logging.getLogger(__name__)
@@ -74,8 +77,12 @@ class Token:
 
 @dataclass(frozen=True)
 class CallAnswer:
+    """`sdp` is empty when the node will not answer here (direct media: the far end's offer
+    comes later as an event)."""
+
     call_uuid: str
     sdp: str = field(repr=False)
+    offer_ignored: bool = False
 
 
 def _expires(value: Any) -> float:
@@ -178,8 +185,13 @@ class InfinityClient:
         retries: int = 4,
         backoff_s: float = 0.1,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        ca_file: str | None = None,
     ) -> None:
         check_url(base_url, allowed_hosts)
+        # The system's CAs stay trusted; `ca_file` adds a hospital's own CA on top.
+        self._ssl = ssl.create_default_context()
+        if ca_file:
+            self._ssl.load_verify_locations(cafile=ca_file)
         self._base = base_url.rstrip("/") + API_PREFIX
         self._session = session
         self._own_session = session is None
@@ -200,8 +212,8 @@ class InfinityClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
-            # Certificates are always verified (aiohttp's default); never disabled here.
-            self._session = aiohttp.ClientSession()
+            # Certificates are always verified; there is no switch to turn that off.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._ssl))
         return self._session
 
     async def status(self) -> None:
@@ -243,6 +255,8 @@ class InfinityClient:
                     text = await response.text(errors="replace")
                     status = response.status
             except (aiohttp.ClientError, TimeoutError) as exc:
+                if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLError):
+                    raise _untrusted(exc) from exc
                 if isinstance(exc, aiohttp.ClientResponseError | aiohttp.InvalidURL):
                     raise ProtocolError(f"malformed HTTP answer: {type(exc).__name__}") from exc
                 last = type(exc).__name__
@@ -258,6 +272,12 @@ class InfinityClient:
         raise NodeUnreachable(
             f"expected an answer from the node, got {last} after {self._retries + 1} tries"
         )
+
+
+def _untrusted(exc: BaseException) -> UntrustedNode:
+    return UntrustedNode(
+        f"expected a certificate that verifies against the trusted CAs, got {type(exc).__name__}"
+    )
 
 
 def _result_of(text: str, path: str) -> Any:
@@ -286,11 +306,15 @@ class ConferenceStep:
         pin: str | None = None,
         direct_media: bool = False,
         call_tag: str | None = None,
+        one_time_token: str | None = None,
     ) -> Token:
-        """`pin=None` sends no PIN; a blank PIN is sent as `pin: none` (joining as guest)."""
+        """`pin=None` sends no PIN; a blank PIN is sent as `pin: none` (joining as guest).
+        `one_time_token` is the token of a `refer` event, sent as the body field `token`."""
         body: dict[str, Any] = {"display_name": display_name, "direct_media": direct_media}
         if call_tag is not None:
             body["call_tag"] = call_tag
+        if one_time_token is not None:
+            body["token"] = one_time_token
         result = await self._client._request(
             "POST", self._path + "/request_token", pin=pin, body=body, token_request=True
         )
@@ -308,8 +332,12 @@ class ConferenceStep:
             expires=_expires(result.get("expires")),
         )
 
-    async def release_token(self, token: Token) -> None:
-        await self._client._request("POST", self._path + "/release_token", token=token.token)
+    async def release_token(self, token: Token, reason: str | None = None) -> None:
+        """`reason` is sent as PexRTC does (`{reason}`); it must never carry personal data."""
+        body = None if reason is None else {"reason": reason}
+        await self._client._request(
+            "POST", self._path + "/release_token", token=token.token, body=body
+        )
 
     async def lock(self, token: Token) -> None:
         await self._client._request("POST", self._path + "/lock", token=token.token)
@@ -334,6 +362,8 @@ class ConferenceStep:
                     yield parse_event(message.event, message.data)
         except PexipError:
             raise
+        except (aiohttp.ClientConnectorCertificateError, ssl.SSLError) as exc:
+            raise _untrusted(exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise NodeUnreachable(f"event stream broke: {type(exc).__name__}") from exc
 
@@ -358,7 +388,10 @@ class ParticipantStep:
         )
         if not isinstance(result, dict):
             raise ProtocolError("calls result must be an object")
-        return CallAnswer(_text(result, "call_uuid", required=True), _text(result, "sdp"))
+        call_uuid = _text(result, "call_uuid", required=True)
+        ignored = result.get("offer_ignored") is True
+        answer = "" if ignored else _text(result, "sdp")
+        return CallAnswer(call_uuid, checked_sdp(answer) if answer else "", ignored)
 
     async def unlock(self, token: Token) -> None:
         """Let this participant in from the waiting room (hosts only)."""
@@ -389,9 +422,9 @@ class CallStep:
             "POST", self._path + "/update", token=token.token, body={"sdp": sdp}
         )
         if isinstance(result, str):
-            return result
+            return checked_sdp(result)
         if isinstance(result, dict) and isinstance(result.get("sdp"), str):
-            return str(result["sdp"])
+            return checked_sdp(str(result["sdp"]))
         raise ProtocolError("update result must be an SDP string")
 
     async def disconnect(self, token: Token) -> None:

@@ -7,8 +7,11 @@ bracket) and tells its consumer only what the session needs to know:
     Waiting -> Admitted -> Removed(reason)        the usual life
     StreamLost -> StreamBack                      the event stream dropped and came back
     TokenLost(reason)                             the node no longer knows our token
+    RemoteOffer(sdp)                              direct media: answer it, then `ack(answer)`
+    CallDropped(reason)                           the node hung up our call; the token stays
+    Referred(alias, token)                        join `alias` anew with the one-time token
 
-Removed and TokenLost are final: the signal stream ends after them.
+Removed, TokenLost and Referred are final: the signal stream ends after them.
 """
 
 from __future__ import annotations
@@ -17,25 +20,36 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.pexip.client import ConferenceStep, InfinityClient, Token
-from kiosk.pexip.errors import InvalidToken, NoSuchConference, PexipError, PinRequired
+from kiosk.pexip.errors import (
+    InvalidToken,
+    NoSuchConference,
+    PexipError,
+    PinRequired,
+    ProtocolError,
+)
 from kiosk.pexip.events import (
     CallDisconnected,
     ConferenceUpdate,
     Disconnect,
     InfinityEvent,
+    MalformedEvent,
+    NewOffer,
     Participant,
     ParticipantCreate,
     ParticipantDelete,
     ParticipantSyncBegin,
     ParticipantSyncEnd,
     ParticipantUpdate,
+    Refer,
     RefreshToken,
+    UpdateSdp,
 )
+from kiosk.pexip.sdp import checked_sdp
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +97,32 @@ class StreamBack(Signal):
     """The event stream is back and the roster was rebuilt."""
 
 
-FINAL_SIGNALS = (Removed, TokenLost)
+@dataclass(frozen=True)
+class RemoteOffer(Signal):
+    """Direct media: the far end's offer (SSE `new_offer` or `update_sdp`). Answer it with
+    `Conference.ack(answer_sdp)` on the call placed earlier."""
+
+    sdp: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CallDropped(Signal):
+    """The node dropped our call (`call_disconnected`); the participant and token remain,
+    so a new `place_call` rebuilds media without a new knock."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Referred(Signal):
+    """The node moves us to another conference: leave this one, then `join` a new
+    Conference on `alias` with `one_time_token=token`."""
+
+    alias: str = field(repr=False)
+    token: str = field(repr=False)
+
+
+FINAL_SIGNALS = (Removed, TokenLost, Referred)
 
 
 class NotJoined(PexipError):
@@ -126,6 +165,11 @@ class Conference:
         return self._token
 
     @property
+    def direct_media(self) -> bool:
+        """The node said (in the token) that media goes straight to the far end."""
+        return self._token.direct_media if self._token else False
+
+    @property
     def participant_uuid(self) -> str | None:
         return self._token.participant_uuid if self._token else None
 
@@ -156,18 +200,36 @@ class Conference:
     # -- what the engine asks -----------------------------------------------------------------
 
     async def join(
-        self, display_name: str, pin: str | None = None, *, call_tag: str | None = None
+        self,
+        display_name: str,
+        pin: str | None = None,
+        *,
+        call_tag: str | None = None,
+        direct_media: bool = False,
+        one_time_token: str | None = None,
     ) -> Token:
         """Get a token (as guest without a PIN, or with the PIN given) and start following
-        the conference. Raises PinRequired if guests need a PIN and none was given."""
+        the conference. Raises PinRequired if guests need a PIN and none was given.
+        `direct_media` says we can take the far end's offer; `one_time_token` comes from
+        a Referred signal."""
         if self._token is not None or self._ended:
             raise PexipError("join was already called on this Conference")
+
+        async def request(pin: str | None) -> Token:
+            return await self._step.request_token(
+                display_name,
+                pin=pin,
+                call_tag=call_tag,
+                direct_media=direct_media,
+                one_time_token=one_time_token,
+            )
+
         try:
-            token = await self._step.request_token(display_name, pin=pin, call_tag=call_tag)
+            token = await request(pin)
         except PinRequired as exc:
             if pin is not None or exc.guest_pin_required:
                 raise
-            token = await self._step.request_token(display_name, pin="", call_tag=call_tag)
+            token = await request("")
         self._token, self._token_at = token, self._clock.now()
         self._service_type(token.current_service_type)
         self._tasks = [
@@ -177,8 +239,9 @@ class Conference:
         return token
 
     async def place_call(self, sdp: str) -> str:
-        """POST calls with a full (non-trickle) offer; returns the answer SDP. A call still
-        up is hung up first, so this also rebuilds media with the same participant."""
+        """POST calls with a full (non-trickle) offer; returns the answer SDP, or "" when
+        the node ignored the offer (direct media: wait for a RemoteOffer instead). A call
+        still up is hung up first, so this also rebuilds media with the same participant."""
         token = self._live_token()
         if self._call_uuid is not None:
             await self.hang_up_call()
@@ -187,6 +250,7 @@ class Conference:
         return answer.sdp
 
     async def ack(self, sdp: str | None = None) -> None:
+        """Start media on the placed call; with `sdp`, our answer to a RemoteOffer."""
         token = self._live_token()
         if self._call_uuid is None:
             raise NotJoined("ack needs a call placed first")
@@ -200,14 +264,15 @@ class Conference:
             return
         await self._best_effort(self._call_step(token, call_uuid).disconnect(token), "call")
 
-    async def leave(self) -> None:
-        """Hang up, release the token and stop following; best effort, never raises."""
+    async def leave(self, reason: str | None = None) -> None:
+        """Hang up, release the token and stop following; best effort, never raises.
+        `reason` goes to the node as is: a fixed phrase, never personal data."""
         token = self._token
         await self.hang_up_call()
         self._end()
         await self._stop_tasks()
         if token is not None:
-            await self._best_effort(self._step.release_token(token), "release_token")
+            await self._best_effort(self._step.release_token(token, reason), "release_token")
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -261,6 +326,13 @@ class Conference:
         if kind is not self._admission:
             self._admission = kind
             self._emit(kind())
+
+    def _remote_offer(self, what: str, sdp: str) -> None:
+        # Not tied to `_call_uuid`: the offer may overtake the answer to our `calls` request.
+        try:
+            self._emit(RemoteOffer(checked_sdp(sdp)))
+        except ProtocolError as exc:
+            log.warning("dropped a %s event: %s", what, exc)
 
     async def _refresh_loop(self) -> None:
         while not self._ended and self._token is not None:
@@ -351,8 +423,20 @@ class Conference:
                 self._emit(Removed(reason))
             case RefreshToken():
                 self._refresh_now.set()
-            case CallDisconnected(call_uuid=call_uuid) if call_uuid == self._call_uuid:
+            case CallDisconnected(call_uuid=call_uuid, reason=reason) if (
+                call_uuid == self._call_uuid
+            ):
                 self._call_uuid = None
+                self._emit(CallDropped(reason))
+            case NewOffer(sdp=sdp) | UpdateSdp(sdp=sdp):
+                self._remote_offer(type(event).__name__, sdp)
+            case Refer(alias=alias, token=one_time):
+                if alias and one_time:
+                    self._emit(Referred(alias, one_time))
+                else:
+                    log.warning("dropped a refer event without an alias or a token")
+            case MalformedEvent(name=name, problem=problem):
+                log.warning("dropped a malformed %s event: %s", name, problem)
             case _:
                 pass
         if self._on_event is not None:

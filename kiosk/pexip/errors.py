@@ -50,6 +50,10 @@ class NodeUnreachable(PexipError):
     """Transport errors (or 502/504) persisted through every retry."""
 
 
+class UntrustedNode(NodeUnreachable):
+    """The node's TLS certificate did not verify against the trusted CAs; never retried."""
+
+
 class ProtocolError(PexipError):
     """The node's answer does not have the shape the protocol promises."""
 

@@ -323,11 +323,26 @@ async def test_update_returns_the_answer_sdp(scripted: tuple[Scripted, InfinityC
     script, client = scripted
     token = Token(token="t", expires=120, participant_uuid="p")
     call = client.conference("123456").participant("p").call("c")
-    script.answers = [(200, (FIXTURES / "update_response.json").read_text())]
-    assert await call.update(token, "offer") == "uqbNGpd1u4"
-    script.answers = [(200, (FIXTURES / "update_response_direct_media.json").read_text())]
-    assert await call.update(token, "offer") == "D7ZanzX2QK"
+    sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    script.answers = [
+        (200, json.dumps({"result": sdp})),
+        (200, json.dumps({"result": {"sdp": sdp}})),
+    ]
+    assert await call.update(token, "offer") == sdp
+    assert await call.update(token, "offer") == sdp
     assert [json.loads(s[3]) for s in script.seen] == [{"sdp": "offer"}, {"sdp": "offer"}]
+
+
+@pytest.mark.parametrize("fixture", ["update_response.json", "update_response_direct_media.json"])
+async def test_update_refuses_an_answer_that_is_no_sdp(
+    scripted: tuple[Scripted, InfinityClient], fixture: str
+) -> None:
+    # Pexip's captured payloads carry ten random characters where the SDP would be.
+    script, client = scripted
+    token = Token(token="t", expires=120, participant_uuid="p")
+    script.answers = [(200, (FIXTURES / fixture).read_text())]
+    with pytest.raises(ProtocolError, match="starting with v=0"):
+        await client.conference("123456").participant("p").call("c").update(token, "offer")
 
 
 async def test_a_closed_port_is_node_unreachable() -> None:
