@@ -4,6 +4,7 @@ the commands it returns, publishing every new state to the UI."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -135,6 +136,19 @@ class Engine:
         """Remote video and audio frames of the consultation under way (0, 0 without one)."""
         consultation = self._consultation
         return consultation.media_counts() if consultation else (0, 0)
+
+    def apply_config(self, config: KioskConfig) -> None:
+        """Take a new configuration; only between sessions, so no patient sees a change."""
+        if self._state.phase is not Phase.IDLE:
+            raise RuntimeError(
+                f"a new configuration needs the kiosk idle (it is {self._state.phase.value})"
+            )
+        self._config = config
+        self._state = dataclasses.replace(
+            self._state, timing=timing_from(config), language=config.default_language
+        )
+        for listener in list(self._listeners):
+            listener(self._state)
 
     # -- running ------------------------------------------------------------------------------
 

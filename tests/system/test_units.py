@@ -14,7 +14,7 @@ from .trees import SHIPPED, write
 UNITS = ["kiosk.service", "kiosk-cage.service", "kiosk-out-of-order.service"]
 HOST_UNITS = Path("/lib/systemd/system")
 # Binaries the units start; `verify` insists they exist and are executable.
-BINARIES = ["opt/kiosk/venv/bin/kiosk", "opt/kiosk/venv/bin/python", "usr/bin/cage"]
+BINARIES = ["opt/kiosk/current/bin/kiosk", "opt/kiosk/current/bin/python", "usr/bin/cage"]
 MAX_EXPOSURE = {"kiosk.service": 1.5, "kiosk-cage.service": 1.6, "kiosk-out-of-order.service": 1.0}
 
 
@@ -44,13 +44,13 @@ def test_units_verify_clean(tmp_path: Path) -> None:
 
 def test_verify_catches_a_missing_binary_and_a_typo(tmp_path: Path) -> None:
     root = _root(tmp_path)
-    (root / "opt/kiosk/venv/bin/kiosk").unlink()
+    (root / "opt/kiosk/current/bin/kiosk").unlink()
     unit = root / "etc/systemd/system/kiosk.service"
     unit.write_text(unit.read_text().replace("ProtectHome=yes", "ProtectHoem=yes"))
     done = _verify(root, "kiosk.service")
     assert done.returncode != 0
     assert "Unknown key name 'ProtectHoem'" in done.stderr or "ProtectHoem" in done.stderr
-    assert "/opt/kiosk/venv/bin/kiosk is not executable" in done.stderr
+    assert "/opt/kiosk/current/bin/kiosk is not executable" in done.stderr
 
 
 def _exposure(path: Path) -> float:

@@ -64,7 +64,7 @@ def unlocked_tree(root: Path) -> Path:
         root,
         "etc/systemd/system/kiosk.service",
         "[Unit]\nDescription=kiosk\n[Service]\nType=simple\nUser=root\n"
-        "ExecStart=/opt/kiosk/venv/bin/kiosk run\n"
+        "ExecStart=/opt/kiosk/current/bin/kiosk run\n"
         "[Install]\nWantedBy=graphical.target\n",
     )
     write(root, "etc/sysctl.d/99-local.conf", "# kernel.sysrq = 0\n")
