@@ -42,8 +42,8 @@ async def _run() -> None:
         )
         async with CtlServer(Path(config.ctl_socket), management):
             app = KioskApp(engine, fullscreen=config.fullscreen)
-            app.on_first_frame = notify.ready
-            app.on_ui_tick = notify.watchdog
+            app.on_first_frame = _tell_systemd_ready
+            app.on_ui_tick = _pet_watchdog
             await app.async_run(async_lib="asyncio")
         applying.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -51,6 +51,14 @@ async def _run() -> None:
         management.close()
         metrics.close()
     notify.stopping()
+
+
+def _tell_systemd_ready() -> None:
+    notify.ready()
+
+
+def _pet_watchdog() -> None:
+    notify.watchdog()
 
 
 def main() -> int:
