@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import json
 import socket
 import statistics
 import subprocess
@@ -11,6 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from tests.support.netns import NetLab, NetLabError, WireStats
 from tests.support.netns import netlab as netlab
@@ -318,3 +321,71 @@ def test_bad_impairments_are_refused_and_change_nothing(echo: NetLab) -> None:
             netlab.impair(**kwargs)  # type: ignore[arg-type]
     assert all(20 <= r < 100 for r in _rtt_ms(netlab.far_ip)), "the 10 ms delay was lost"
     assert isinstance(netlab.stats(), WireStats)
+
+
+# An aiortc peer in the far namespace: takes an offer on stdin, answers on stdout, echoes
+# data-channel messages back with a prefix.
+_FAR_PEER = """
+import asyncio, json, sys
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+async def main():
+    pc = RTCPeerConnection()
+
+    @pc.on("datachannel")
+    def on_channel(channel):
+        channel.on("message", lambda message: channel.send("far:" + message))
+
+    offer = json.loads(await asyncio.to_thread(sys.stdin.readline))
+    await pc.setRemoteDescription(RTCSessionDescription(**offer))
+    await pc.setLocalDescription(await pc.createAnswer())
+    print(json.dumps({"sdp": pc.localDescription.sdp, "type": "answer"}), flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    await pc.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_aiortc_peers_connect_across_the_lab_and_survive_a_cut(netlab: NetLab) -> None:
+    far = netlab.spawn(
+        [sys.executable, "-c", _FAR_PEER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert far.stdin is not None and far.stdout is not None
+    pc = RTCPeerConnection()
+    channel = pc.createDataChannel("probe")
+    replies: asyncio.Queue[str] = asyncio.Queue()
+    channel.on("message", replies.put_nowait)
+    opened = asyncio.Event()
+    channel.on("open", opened.set)
+    states: list[str] = []
+    pc.on("connectionstatechange", lambda: states.append(pc.connectionState))
+    try:
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"sdp": pc.localDescription.sdp, "type": "offer"}
+        far.stdin.write(json.dumps(offer).encode() + b"\n")
+        far.stdin.flush()
+        answer = json.loads(await asyncio.wait_for(asyncio.to_thread(far.stdout.readline), 20))
+        await pc.setRemoteDescription(RTCSessionDescription(**answer))
+        await asyncio.wait_for(opened.wait(), 10)
+        assert pc.sctp is not None
+        local = pc.sctp.transport.transport.iceGatherer.getLocalCandidates()
+        assert netlab.near_ip in {c.ip for c in local}
+
+        channel.send("one")
+        history = [await asyncio.wait_for(replies.get(), 5)]
+        netlab.cut(silent=True)
+        channel.send("two")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(replies.get(), 1.0)
+        history.append("silence")
+        netlab.restore()
+        # SCTP retransmits on its own timer (up to a few seconds after a 1 s gap).
+        history.append(await asyncio.wait_for(replies.get(), 10))
+    finally:
+        await pc.close()
+        far.stdin.write(b"\n")
+        far.stdin.close()
+    assert history == ["far:one", "silence", "far:two"]
+    # A one-second silence is far below aiortc's consent timeout: the call never noticed.
+    assert states == ["connecting", "connected", "closed"]
