@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 
 from kiosk.base.privacy import configure_logging
 from kiosk.refnode.practitioner import PractitionerBot
@@ -23,6 +24,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         required=True,
         help="alias:host_pin[:guest_pin], repeatable",
     )
+    parser.add_argument(
+        "--direct-media",
+        action="store_true",
+        help="rooms pass SDP between host and guest instead of relaying media",
+    )
     parser.add_argument("--waiting-timeout", type=float, default=900.0, metavar="SECONDS")
     parser.add_argument(
         "--bot-admit-after",
@@ -35,9 +41,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    node = RefNode(args.room, waiting_timeout_s=args.waiting_timeout)
+    rooms = [dataclasses.replace(spec, direct_media=args.direct_media) for spec in args.room]
+    node = RefNode(rooms, waiting_timeout_s=args.waiting_timeout)
     base_url = await node.start(args.host, args.port)
-    print(f"reference node on {base_url}", flush=True)
+    print(f"reference node on {base_url}; practitioner page: {base_url}/practitioner", flush=True)
     bot = None
     if args.bot_admit_after is not None:
         spec = args.room[0]

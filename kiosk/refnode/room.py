@@ -16,12 +16,14 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from kiosk.base.clock import Clock
+from kiosk.refnode.direct import DirectLeg
 from kiosk.refnode.tracks import SwitchableTrack, drain
 
 log = logging.getLogger(__name__)
 
 WAITING_TIMEOUT_REASON = "Timeout waiting for host to join or admit"
 REMOVED_BY_HOST_REASON = "Disconnected by remote host"
+PEER_LEFT_REASON = "Peer disconnected"
 KINDS = ("audio", "video")
 
 StreamItem = tuple[str, Any] | None  # (event name, JSON payload), None closes the stream
@@ -32,6 +34,7 @@ class RoomSpec:
     alias: str
     host_pin: str
     guest_pin: str | None = None
+    direct_media: bool = False
 
     def __post_init__(self) -> None:
         if len(self.alias) != 6 or not self.alias.isdigit():
@@ -110,11 +113,16 @@ class NodeParticipant:
     start_time: float = field(default_factory=time.time)
     streams: list[asyncio.Queue[StreamItem]] = field(default_factory=list)
     call: NodeCall | None = None
+    leg: DirectLeg | None = None
     timers: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
     def is_host(self) -> bool:
         return self.role == "chair"
+
+    @property
+    def has_media(self) -> bool:
+        return self.call is not None or self.leg is not None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,11 +130,11 @@ class NodeParticipant:
             "call_direction": "in",
             "display_name": self.display_name,
             "overlay_text": self.display_name,
-            "has_media": self.call is not None,
+            "has_media": self.has_media,
             "is_muted": "NO",
             "is_presenting": "NO",
             "is_video_muted": False,
-            "protocol": "api" if self.call is None else "webrtc",
+            "protocol": "webrtc" if self.has_media else "api",
             "role": self.role,
             "service_type": self.service_type,
             "start_time": self.start_time,
@@ -158,6 +166,8 @@ class Room:
         self._relay = MediaRelay()
         self._by_token: dict[str, NodeParticipant] = {}
         self._closing: set[asyncio.Future[None]] = set()
+        # One-time tokens handed out with `refer`, each good for one request_token.
+        self._referrals: dict[str, str] = {}
 
     # -- roles and tokens ---------------------------------------------------------------------
 
@@ -191,6 +201,15 @@ class Room:
     def refresh(self, p: NodeParticipant) -> str:
         return self._new_token(p)
 
+    def referral(self, role: str = "guest") -> str:
+        """A one-time token that joins this room, past the waiting room, in `role`."""
+        token = secrets.token_urlsafe(24)
+        self._referrals[token] = role
+        return token
+
+    def redeem(self, token: str) -> str | None:
+        return self._referrals.pop(token, None)
+
     @property
     def token_lifetime_s(self) -> float:
         return self._token_lifetime_s
@@ -201,8 +220,10 @@ class Room:
 
     # -- membership ---------------------------------------------------------------------------
 
-    def join(self, display_name: str, role: str, call_tag: str) -> NodeParticipant:
-        waiting = role != "chair" and (self.locked or not self.has_host)
+    def join(
+        self, display_name: str, role: str, call_tag: str, *, admitted: bool = False
+    ) -> NodeParticipant:
+        waiting = not admitted and role != "chair" and (self.locked or not self.has_host)
         p = NodeParticipant(
             uuid=str(uuidlib.uuid4()),
             display_name=display_name,
@@ -232,6 +253,7 @@ class Room:
         self.journal.append(("admit", p.uuid, ""))
         self._broadcast("participant_update", p.to_json())
         self.rewire()
+        self.pair()
 
     def admit_all(self) -> None:
         for p in list(self.participants.values()):
@@ -262,6 +284,7 @@ class Room:
             closing = asyncio.ensure_future(call.close())
             self._closing.add(closing)
             closing.add_done_callback(self._closing.discard)
+        self._drop_leg(p)
         self._broadcast("participant_delete", {"uuid": p.uuid})
         if p.is_host:
             self._broadcast("conference_update", self.conference_json())
@@ -286,7 +309,7 @@ class Room:
         return {
             "locked": self.locked,
             "started": self.has_host,
-            "direct_media": False,
+            "direct_media": self.spec.direct_media,
             "guests_muted": False,
             "all_muted": False,
             "presentation_allowed": False,
@@ -301,6 +324,14 @@ class Room:
         items += [("participant_create", q.to_json()) for q in self.participants.values()]
         items += [("participant_sync_end", None), ("conference_update", self.conference_json())]
         return items
+
+    def tell(self, p: NodeParticipant, name: str, data: Any) -> None:
+        """One event to one participant's open streams."""
+        for queue in p.streams:
+            queue.put_nowait((name, data))
+
+    def broadcast(self, name: str, data: Any) -> None:
+        self._broadcast(name, data)
 
     def _broadcast(self, name: str, data: Any, exclude: NodeParticipant | None = None) -> None:
         for p in self.participants.values():
@@ -334,6 +365,77 @@ class Room:
             self.journal.append(("hang_up", p.uuid, ""))
             self.rewire()
             await call.close()
+        if p.leg is not None:
+            self.journal.append(("hang_up", p.uuid, ""))
+            self._drop_leg(p)
+
+    async def drop_call(self, p: NodeParticipant, reason: str) -> None:
+        """Hang up `p`'s call from the node's side and tell it with `call_disconnected`."""
+        call_uuid = p.call.uuid if p.call else p.leg.uuid if p.leg else None
+        if call_uuid is None:
+            return
+        await self.hang_up(p)
+        self.tell(p, "call_disconnected", {"call_uuid": call_uuid, "reason": reason})
+
+    # -- direct media -------------------------------------------------------------------------
+
+    def place_leg(self, p: NodeParticipant, offer_sdp: str) -> DirectLeg:
+        """A direct-media call: the host's offer is kept for the guest, a guest's ignored."""
+        self._drop_leg(p)
+        leg = DirectLeg(offer=offer_sdp if p.is_host else None)
+        p.leg = leg
+        self.journal.append(("call", p.uuid, "direct"))
+        self._broadcast("participant_update", p.to_json())
+        # After this request is answered, so the guest knows its call uuid first.
+        asyncio.get_running_loop().call_soon(self.pair)
+        return leg
+
+    def pair(self) -> None:
+        """Give the host's waiting offer to an admitted guest with a call; nobody in the
+        waiting room ever sees it."""
+        hosts = [
+            p
+            for p in self.participants.values()
+            if p.is_host and p.leg and p.leg.offer and p.leg.peer is None
+        ]
+        guests = [
+            p
+            for p in self.participants.values()
+            if not p.is_host and p.service_type == "conference" and p.leg and p.leg.peer is None
+        ]
+        for host, guest in zip(hosts, guests, strict=False):
+            assert host.leg is not None and guest.leg is not None
+            host.leg.peer, guest.leg.peer = guest.uuid, host.uuid
+            self.journal.append(("offer", guest.uuid, ""))
+            self.tell(guest, "new_offer", {"sdp": host.leg.offer})
+
+    def ack_leg(self, p: NodeParticipant, answer_sdp: str | None) -> None:
+        leg = p.leg
+        if leg is None:
+            return
+        leg.acked = True
+        peer = self.participants.get(leg.peer or "")
+        if (
+            answer_sdp
+            and peer is not None
+            and peer.leg is not None
+            and peer.leg.deliver(answer_sdp)
+        ):
+            self.journal.append(("answer", peer.uuid, ""))
+
+    def _drop_leg(self, p: NodeParticipant) -> None:
+        leg, p.leg = p.leg, None
+        if leg is None:
+            return
+        leg.cancel()
+        peer = self.participants.get(leg.peer or "")
+        if peer is not None and peer.leg is not None and peer.leg.peer == p.uuid:
+            peer_leg, peer.leg = peer.leg, None
+            peer_leg.cancel()
+            self.journal.append(("call_dropped", peer.uuid, PEER_LEFT_REASON))
+            self.tell(
+                peer, "call_disconnected", {"call_uuid": peer_leg.uuid, "reason": PEER_LEFT_REASON}
+            )
 
     def rewire(self) -> None:
         """Send each admitted participant the media of another admitted one, preferring the

@@ -12,7 +12,9 @@ import contextlib
 import itertools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+import ssl
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from importlib import resources
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 
 API = "/api/client/v2"
 KEEPALIVE_S = 10.0
+# Official clients wait 62 s for `calls`; answer a held direct-media offer before that.
+DIRECT_ANSWER_WAIT_S = 50.0
 VERSION = {"version_id": "36", "pseudo_version": "79019.0.0"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -60,8 +64,18 @@ class RefNode:
         clock: Clock | None = None,
         waiting_timeout_s: float = 900.0,
         token_lifetime_s: float = 120.0,
+        *,
+        stun: Sequence[dict[str, Any]] = (),
+        turn: Sequence[dict[str, Any]] = (),
+        direct_answer_wait_s: float = DIRECT_ANSWER_WAIT_S,
     ) -> None:
         self._clock = clock or MonotonicClock()
+        # Handed out in every token, as a node configured with STUN/TURN servers does.
+        self.stun = list(stun)
+        self.turn = list(turn)
+        self._direct_answer_wait_s = direct_answer_wait_s
+        # Fault injection: answer refresh_token with 403, as a node that dropped us would.
+        self.refuse_refresh = False
         self.rooms = {
             spec.alias: Room(
                 spec,
@@ -79,6 +93,24 @@ class RefNode:
     def room(self, alias: str) -> Room:
         return self.rooms[alias]
 
+    def prompt_refresh(self, alias: str) -> None:
+        """Send every participant the `refresh_token` event."""
+        self.rooms[alias].broadcast("refresh_token", None)
+
+    async def drop_call(self, alias: str, participant_uuid: str, reason: str) -> None:
+        """Hang up one participant's call from the node's side (`call_disconnected`)."""
+        room = self.rooms[alias]
+        await room.drop_call(room.participants[participant_uuid], reason)
+
+    def refer(self, alias: str, participant_uuid: str, to_alias: str) -> None:
+        """Move a participant to another room: it gets `refer {alias, token}` with a
+        one-time token that joins `to_alias` as a guest past its waiting room."""
+        room = self.rooms[alias]
+        p = room.participants[participant_uuid]
+        token = self.rooms[to_alias].referral()
+        room.tell(p, "refer", {"alias": to_alias, "token": token})
+        room.remove(p, None, "referred")
+
     def drop_event_streams(self) -> None:
         """Close every open event stream, as a restarting proxy would; participants stay."""
         for room in self.rooms.values():
@@ -86,13 +118,17 @@ class RefNode:
                 for queue in p.streams:
                     queue.put_nowait(None)
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> str:
         app = web.Application(middlewares=[self._maintenance_gate])
         conf = API + "/conferences/{alias}"
         part = conf + "/participants/{uuid}"
         call = part + "/calls/{call_uuid}"
         app.add_routes(
             [
+                web.get("/practitioner", self._static("practitioner.html")),
+                web.get("/practitioner.js", self._static("practitioner.js")),
                 web.get(API + "/status", self._status),
                 web.post(conf + "/request_token", self._request_token),
                 web.post(conf + "/refresh_token", self._in_room(self._refresh_token)),
@@ -112,12 +148,13 @@ class RefNode:
             app, handle_signals=False, shutdown_timeout=1.0, access_log=None
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
         await site.start()
         server = site._server
         assert server is not None and isinstance(server, asyncio.base_events.Server)
         bound = server.sockets[0].getsockname()
-        self.base_url = f"http://{host}:{bound[1]}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.base_url = f"{scheme}://{host}:{bound[1]}"
         log.info("reference node listening on %s with %d room(s)", self.base_url, len(self.rooms))
         return self.base_url
 
@@ -157,6 +194,21 @@ class RefNode:
     def _target(request: web.Request, room: Room) -> NodeParticipant | None:
         return room.participants.get(request.match_info["uuid"])
 
+    @staticmethod
+    def _static(name: str) -> Handler:
+        content_type = "text/html" if name.endswith(".html") else "text/javascript"
+        body = resources.files("kiosk.refnode").joinpath("static", name).read_bytes()
+
+        async def serve(request: web.Request) -> web.StreamResponse:
+            return web.Response(
+                body=body,
+                content_type=content_type,
+                charset="utf-8",
+                headers={"Cache-Control": "no-store"},
+            )
+
+        return serve
+
     # -- endpoints ----------------------------------------------------------------------------
 
     async def _status(self, request: web.Request) -> web.StreamResponse:
@@ -173,10 +225,20 @@ class RefNode:
         if not isinstance(name, str) or not name.strip():
             return _bad_request("display_name must be a non-empty string")
         call_tag = body.get("call_tag") if isinstance(body.get("call_tag"), str) else ""
+        one_time = body.get("token")
+        if isinstance(one_time, str) and one_time:
+            referred = room.redeem(one_time)
+            if referred is None:
+                return _answer("Invalid token", status=403)
+            p = room.join(name.strip()[:100], referred, str(call_tag), admitted=True)
+            return self._token_answer(room, p)
         role = room.role_for_pin(request.headers.get("pin"))
         if role not in ("chair", "guest"):
             return _answer(role, status=403)
         p = room.join(name.strip()[:100], str(role), str(call_tag))
+        return self._token_answer(room, p)
+
+    def _token_answer(self, room: Room, p: NodeParticipant) -> web.Response:
         return _answer(
             {
                 "token": p.token,
@@ -191,10 +253,10 @@ class RefNode:
                 "conference_name": room.spec.alias,
                 "service_name": room.spec.alias,
                 "call_type": "video",
-                "direct_media": False,
+                "direct_media": room.spec.direct_media,
                 "trickle_ice_enabled": False,
-                "stun": [],
-                "turn": [],
+                "stun": self.stun,
+                "turn": self.turn,
                 "use_relay_candidates_only": False,
                 "chat_enabled": False,
                 "guests_can_present": False,
@@ -205,6 +267,8 @@ class RefNode:
     async def _refresh_token(
         self, request: web.Request, room: Room, caller: NodeParticipant
     ) -> web.StreamResponse:
+        if self.refuse_refresh:
+            return _invalid_token()
         token = room.refresh(caller)
         return _answer({"token": token, "expires": str(int(room.token_lifetime_s))})
 
@@ -263,6 +327,8 @@ class RefNode:
             return _bad_request("calls needs a JSON body with an sdp offer")
         if body.get("call_type", "WEBRTC") != "WEBRTC":
             return _bad_request("only call_type WEBRTC is supported")
+        if room.spec.direct_media:
+            return await self._direct_call(room, caller, body["sdp"])
         try:
             call = await room.place_call(caller, body["sdp"])
         except LookupError:
@@ -272,17 +338,36 @@ class RefNode:
             return _bad_request(f"the SDP offer could not be answered ({type(exc).__name__})")
         return _answer({"call_uuid": call.uuid, "sdp": call.pc.localDescription.sdp})
 
+    async def _direct_call(self, room: Room, caller: NodeParticipant, sdp: str) -> web.Response:
+        """Guests get no answer here (their offer is ignored; the host's comes as
+        `new_offer`); the host's request is held until the guest's answer arrives."""
+        leg = room.place_leg(caller, sdp)
+        ignored = {"call_uuid": leg.uuid, "sdp": "", "offer_ignored": True}
+        if not caller.is_host:
+            return _answer(ignored)
+        await asyncio.wait({leg.answer}, timeout=self._direct_answer_wait_s)
+        if not leg.answer.done() or leg.answer.cancelled():
+            return _answer(ignored)
+        return _answer({"call_uuid": leg.uuid, "sdp": leg.answer.result()})
+
     def _own_call(self, request: web.Request, room: Room, caller: NodeParticipant) -> bool:
-        return (
-            self._target(request, room) is caller
-            and caller.call is not None
-            and caller.call.uuid == request.match_info["call_uuid"]
+        call_uuid = request.match_info["call_uuid"]
+        return self._target(request, room) is caller and (
+            (caller.call is not None and caller.call.uuid == call_uuid)
+            or (caller.leg is not None and caller.leg.uuid == call_uuid)
         )
 
     async def _ack(self, request: web.Request, room: Room, caller: NodeParticipant) -> web.Response:
-        if not self._own_call(request, room, caller) or caller.call is None:
+        if not self._own_call(request, room, caller):
             return _answer("Unknown call", status=404)
-        caller.call.acked = True
+        if caller.call is not None:
+            caller.call.acked = True
+            return _answer(True)
+        body = await _json_body(request)
+        sdp = body.get("sdp") if body else None
+        if sdp is not None and (not isinstance(sdp, str) or not sdp.startswith("v=0")):
+            return _bad_request("ack sdp must be an SDP answer")
+        room.ack_leg(caller, sdp)
         return _answer(True)
 
     async def _disconnect_call(
