@@ -1,0 +1,102 @@
+"""The camera check on a hub fed by scenes: rate, black, frozen, synthetic and a camera pulled
+out and plugged back in mid-check."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from kiosk.checks.live import DeviceChecks
+from kiosk.checks.verdict import Status
+from kiosk.devices.audio import AudioIO
+from kiosk.devices.camera import CameraHub
+from kiosk.vision.scenes import SceneSpec, render_scene
+from tests.checks.scenes import SIZE, UnpluggedBetween, live, running_hub, sample
+
+RUNNING = (Status.RUNNING, "camera.checking")
+OK = (Status.PASS, "camera.ok")
+
+
+async def watch(hub: CameraHub, seconds: float) -> DeviceChecks:
+    checks = DeviceChecks(hub, AudioIO())
+    pump = asyncio.create_task(checks.pump_frames())
+    try:
+        await sample(checks.report, seconds)
+    finally:
+        pump.cancel()
+    return checks
+
+
+async def test_a_live_camera_passes_with_its_frame_rate() -> None:
+    async with running_hub(live(SceneSpec(seed=1))) as hub:
+        checks = await watch(hub, 1.5)
+    assert checks.camera.history.changes == [RUNNING, OK]
+    result = checks.report().results[0]
+    fps = result.figure("fps")
+    assert fps is not None and 14.0 <= fps <= 16.0
+    assert result.figure("black") == 0.0 and result.figure("frozen") == 0.0
+
+
+async def test_the_synthetic_camera_says_so() -> None:
+    async with running_hub(live(SceneSpec(seed=1)), synthetic=True) as hub:
+        checks = await watch(hub, 1.2)
+    assert checks.camera.history.changes == [RUNNING, (Status.WARN, "camera.synthetic")]
+
+
+async def test_a_frozen_picture_fails() -> None:
+    still = render_scene(SceneSpec(seed=1), SIZE)  # one buffer sent again and again
+    async with running_hub(lambda t: still) as hub:
+        checks = await watch(hub, 1.2)
+    assert checks.camera.history.changes == [RUNNING, (Status.FAIL, "camera.frozen")]
+
+
+async def test_a_black_picture_fails() -> None:
+    async with running_hub(live(SceneSpec(seed=1, brightness=0.05))) as hub:
+        checks = await watch(hub, 1.2)
+    assert checks.camera.history.changes == [RUNNING, (Status.FAIL, "camera.black")]
+
+
+async def test_a_dim_but_live_picture_is_not_black() -> None:
+    async with running_hub(live(SceneSpec(seed=1, brightness=0.25))) as hub:
+        checks = await watch(hub, 1.2)
+    assert checks.camera.history.changes == [RUNNING, OK]
+
+
+async def test_a_slow_camera_fails_below_five_fps_and_warns_below_fourteen() -> None:
+    async with running_hub(live(SceneSpec(seed=1)), fps=4.0) as hub:
+        slow = await watch(hub, 2.0)
+    async with running_hub(live(SceneSpec(seed=1)), fps=10.0) as hub:
+        sluggish = await watch(hub, 1.5)
+    assert slow.camera.history.changes == [RUNNING, (Status.FAIL, "camera.slow")]
+    assert sluggish.camera.history.changes == [RUNNING, (Status.WARN, "camera.slow")]
+
+
+async def test_a_camera_pulled_out_mid_check_fails_then_recovers() -> None:
+    source = UnpluggedBetween(live(SceneSpec(seed=1)), gone_at=1.2, back_at=2.4)
+    async with running_hub(source) as hub:
+        checks = await watch(hub, 4.2)
+        states = [s.value for s in hub.state_history]
+    assert checks.camera.history.changes == [
+        RUNNING,
+        OK,
+        (Status.FAIL, "camera.unplugged"),
+        RUNNING,
+        OK,
+    ]
+    assert states == ["stopped", "starting", "running", "unplugged", "running"]
+    # Light and framing forget the frames from before the unplug and judge afresh after it.
+    assert checks.picture.light_history.changes == [
+        (Status.RUNNING, "light.checking"),
+        (Status.PASS, "light.ok"),
+        (Status.RUNNING, "light.checking"),
+        (Status.PASS, "light.ok"),
+    ]
+
+
+async def test_no_camera_at_all_fails_after_the_stall_time() -> None:
+    source = UnpluggedBetween(live(SceneSpec(seed=1)), gone_at=0.0, back_at=60.0)
+    async with running_hub(source) as hub:
+        checks = await watch(hub, 1.0)
+    assert checks.camera.history.changes == [(Status.FAIL, "camera.unplugged")]
+    assert np.all([r.status is not Status.PASS for r in checks.report().results[:3]])
