@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,15 @@ class EndCall(Command):
 @dataclass(frozen=True)
 class Wipe(Command):
     """Forget everything about the session; answered by `Wiped`."""
+
+
+@dataclass(frozen=True)
+class CheckPin(Command):
+    """Check a staff PIN against the configured salted hash (off the loop: it is slow on
+    purpose); answered by `PinChecked`."""
+
+    role: str
+    pin: str = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from kiosk.session.state import CheckSummary, ErrorKind
+from kiosk.session.state import CheckSummary, ErrorKind, StaffRole
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,49 @@ class SetLanguage(Intent):
     language: str
 
 
+@dataclass(frozen=True)
+class StillHere(Intent):
+    """ "Jeg er her": the answer to the idle warning."""
+
+
+@dataclass(frozen=True)
+class ToggleLargeText(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class ToggleLoud(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class StaffGesture(Intent):
+    """The discreet corner gesture: opens the PIN pad for a nurse or for IT."""
+
+    role: StaffRole
+
+
+@dataclass(frozen=True)
+class SubmitPin(Intent):
+    pass
+
+
+@dataclass(frozen=True)
+class SetDisplayName(Intent):
+    """Typed by the nurse for the patient."""
+
+    name: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.name) > 60:
+            raise ValueError(f"display name must be at most 60 characters (got {len(self.name)})")
+
+
+@dataclass(frozen=True)
+class StartTestCall(Intent):
+    """From the maintenance screen: knock on the configured test room."""
+
+
 # -- events: what the engine saw happen ------------------------------------------------------
 
 
@@ -174,6 +217,18 @@ class MediaRestored(Event):
 @dataclass(frozen=True)
 class RecordingChanged(Event):
     recording: bool
+
+
+@dataclass(frozen=True)
+class PinChecked(Event):
+    ok: bool
+
+
+@dataclass(frozen=True)
+class QrRefused(Event):
+    """A QR code was read but not accepted; `reason` is a message key, never its content."""
+
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kiosk.session import events as ev
 from kiosk.session.commands import (
+    CheckPin,
     Command,
     EndCall,
     Knock,
@@ -26,7 +27,7 @@ from kiosk.session.commands import (
     Wipe,
 )
 from kiosk.session.reconnect import Remedy, Trouble
-from kiosk.session.state import CheckStatus, ErrorKind, Phase, SessionState, Timing
+from kiosk.session.state import CheckStatus, ErrorKind, Phase, SessionState, StaffRole, Timing
 
 IDLE_TIMER = "idle"
 LOBBY_TIMER = "lobby"
@@ -34,6 +35,9 @@ RETURN_TIMER = "return"
 STILL_TRYING_TIMER = "still_trying"
 GIVE_UP_TIMER = "give_up"
 RETRY_TIMER = "retry"
+IDLE_FINAL_TIMER = "idle_final"
+MAX_PIN_DIGITS = 12
+LOUD_GAIN = 2.0  # +6 dB for patients who hear poorly
 
 # Failures worth another try while reconnecting; the others need the patient or staff.
 _TRANSIENT = frozenset(
@@ -63,7 +67,12 @@ def transition(state: SessionState, event: ev.Event, now: float) -> Step:
     handler = _TABLE.get((state.phase, type(event)))
     if handler is None:
         raise SessionError(f"can't handle {type(event).__name__} in phase {state.phase.value}")
-    return handler(state, event, now)
+    step = handler(state, event, now)
+    # Any touch answers the idle warning: the patient is clearly still there.
+    if step.state.idle_warning and isinstance(event, ev.Intent) and not step.ignored:
+        restart = _idle_timer(step.state)
+        step = Step(_stay(step.state, idle_warning=False), (*step.commands, restart))
+    return step
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -89,6 +98,10 @@ def _wipe(state: SessionState, now: float, *first: Command) -> Step:
 
 def _idle_timer(state: SessionState) -> StartTimer:
     return StartTimer(IDLE_TIMER, state.timing.number_idle_s)
+
+
+def _volume_command(state: SessionState) -> SetVolume:
+    return SetVolume(round(state.volume * (LOUD_GAIN if state.loud else 1.0), 3))
 
 
 def _knock(state: SessionState) -> Knock:
@@ -120,11 +133,99 @@ def _set_language(state: SessionState, event: ev.Event, now: float) -> Step:
 def _digit(state: SessionState, event: ev.Event, now: float) -> Step:
     assert isinstance(event, ev.Digit)
     digits = state.digits if state.number_complete else state.digits + event.digit
-    return Step(_stay(state, digits=digits), (_idle_timer(state),))
+    return Step(_stay(state, digits=digits, notice=""), (_idle_timer(state),))
 
 
 def _delete_digit(state: SessionState, event: ev.Event, now: float) -> Step:
-    return Step(_stay(state, digits=state.digits[:-1]), (_idle_timer(state),))
+    return Step(_stay(state, digits=state.digits[:-1], notice=""), (_idle_timer(state),))
+
+
+def _qr_refused(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.QrRefused)
+    return Step(_stay(state, notice=event.reason))
+
+
+def _still_here(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_stay(state, idle_warning=False), (_idle_timer(state),))
+
+
+def _toggle_large_text(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_stay(state, large_text=not state.large_text))
+
+
+def _toggle_loud(state: SessionState, event: ev.Event, now: float) -> Step:
+    nxt = _stay(state, loud=not state.loud)
+    return Step(nxt, (_volume_command(nxt),))
+
+
+# -- staff: nurse-assisted sessions and maintenance ------------------------------------------
+
+
+def _staff_gesture(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.StaffGesture)
+    nxt = _go(state, Phase.STAFF_PIN, now, staff_role=event.role, pin_digits="", notice="")
+    return Step(nxt, (_idle_timer(state),))
+
+
+def _pin_digit(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.Digit)
+    if len(state.pin_digits) >= MAX_PIN_DIGITS:
+        return Step(state, ignored=True)
+    nxt = _stay(state, pin_digits=state.pin_digits + event.digit, notice="")
+    return Step(nxt, (_idle_timer(state),))
+
+
+def _pin_delete(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_stay(state, pin_digits=state.pin_digits[:-1]), (_idle_timer(state),))
+
+
+def _submit_pin(state: SessionState, event: ev.Event, now: float) -> Step:
+    if now < state.pin_locked_until:
+        return Step(_stay(state, pin_digits="", notice="pin.locked"))
+    if state.pin_checking or not state.pin_digits or state.staff_role is None:
+        return Step(state, ignored=True)
+    # The PIN leaves the state at once: only the command carries it, to be hashed.
+    nxt = _stay(state, pin_digits="", pin_checking=True, notice="")
+    return Step(nxt, (CheckPin(state.staff_role.value, state.pin_digits),))
+
+
+def _pin_checked(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.PinChecked)
+    timing = state.timing
+    if event.ok and state.staff_role is not None:
+        phase = Phase.NURSE if state.staff_role is StaffRole.NURSE else Phase.MAINTENANCE
+        nxt = _go(state, phase, now, pin_checking=False, pin_failures=0, pin_locked_until=0.0)
+        return Step(nxt, (_idle_timer(state),))
+    failures = state.pin_failures + 1
+    if failures >= timing.pin_max_failures:
+        locked_until, notice = now + timing.pin_lockout_s, "pin.locked"
+    else:
+        # 1, 2, 4, 8 s: a finger that slipped barely notices; guessing gets slow.
+        locked_until, notice = now + 2.0 ** (failures - 1), "pin.wrong"
+    nxt = _stay(
+        state,
+        pin_checking=False,
+        pin_failures=failures,
+        pin_locked_until=locked_until,
+        notice=notice,
+    )
+    return Step(nxt)
+
+
+def _set_display_name(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.SetDisplayName)
+    return Step(_stay(state, display_name=event.name.strip()), (_idle_timer(state),))
+
+
+def _nurse_submit(state: SessionState, event: ev.Event, now: float) -> Step:
+    step = _submit(state, event, now)
+    if step.ignored:
+        return step
+    return Step(_stay(step.state, assisted=True, staff_role=None), step.commands)
+
+
+def _maintenance_checks(state: SessionState, event: ev.Event, now: float) -> Step:
+    return Step(_stay(state, checks=None), (RunChecks(), _idle_timer(state)))
 
 
 def _scanned(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -307,8 +408,8 @@ def _toggle_mute(state: SessionState, event: ev.Event, now: float) -> Step:
 
 def _change_volume(state: SessionState, event: ev.Event, now: float) -> Step:
     assert isinstance(event, ev.ChangeVolume)
-    volume = round(min(1.0, max(0.0, state.volume + event.step)), 3)
-    return Step(_stay(state, volume=volume), (SetVolume(volume),))
+    nxt = _stay(state, volume=round(min(1.0, max(0.0, state.volume + event.step)), 3))
+    return Step(nxt, (_volume_command(nxt),))
 
 
 def _recording(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -325,9 +426,13 @@ def _return_timer(state: SessionState, event: ev.Event, now: float) -> Step:
 
 def _idle_timeout(state: SessionState, event: ev.Event, now: float) -> Step:
     assert isinstance(event, ev.TimerFired)
-    if event.name != IDLE_TIMER:
-        return Step(state, ignored=True)
-    return _wipe(state, now, *((StopChecks(),) if state.phase is Phase.CHECKS else ()))
+    if event.name == IDLE_TIMER:
+        nxt = _stay(state, idle_warning=True)
+        return Step(nxt, (StartTimer(IDLE_FINAL_TIMER, state.timing.idle_warning_s),))
+    if event.name == IDLE_FINAL_TIMER:
+        checks_running = state.phase in (Phase.CHECKS, Phase.MAINTENANCE)
+        return _wipe(state, now, *((StopChecks(),) if checks_running else ()))
+    return Step(state, ignored=True)
 
 
 def _knock_again(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -347,6 +452,9 @@ def _wiped(state: SessionState, event: ev.Event, now: float) -> Step:
         phase_since=now,
         session_number=state.session_number + 1,
         timing=state.timing,
+        # Not about the patient, and must survive an abandoned PIN pad.
+        pin_failures=state.pin_failures,
+        pin_locked_until=state.pin_locked_until,
     )
     return Step(fresh)
 
@@ -367,7 +475,20 @@ _LATE: tuple[type[ev.Event], ...] = (
     ev.RecordingChanged,
 )
 # Taps that a quick or shaky finger can send twice, or on a screen that is just leaving.
-_STRAY_INTENTS: tuple[type[ev.Event], ...] = (ev.Tap, ev.HangUp, ev.Dismiss, ev.Cancel)
+_STRAY_INTENTS: tuple[type[ev.Event], ...] = (
+    ev.Tap,
+    ev.HangUp,
+    ev.Dismiss,
+    ev.Cancel,
+    ev.StillHere,
+    ev.StaffGesture,
+    ev.QrRefused,
+    ev.NumberScanned,
+)
+_ACCESSIBILITY: dict[type[ev.Event], Handler] = {
+    ev.ToggleLargeText: _toggle_large_text,
+    ev.ToggleLoud: _toggle_loud,
+}
 _CALL_CONTROLS: dict[type[ev.Event], Handler] = {
     ev.ToggleMute: _toggle_mute,
     ev.ChangeVolume: _change_volume,
@@ -389,7 +510,13 @@ def _ignore_all(phase: Phase, event_types: tuple[type[ev.Event], ...]) -> None:
 
 _add(
     Phase.IDLE,
-    {ev.Tap: _tap, ev.SetLanguage: _set_language, ev.NumberScanned: _scanned},
+    {
+        ev.Tap: _tap,
+        ev.SetLanguage: _set_language,
+        ev.NumberScanned: _scanned,
+        ev.StaffGesture: _staff_gesture,
+        **_ACCESSIBILITY,
+    },
 )
 _add(
     Phase.NUMBER,
@@ -401,6 +528,9 @@ _add(
         ev.SetLanguage: _set_language,
         ev.Cancel: _cancel,
         ev.TimerFired: _idle_timeout,
+        ev.StillHere: _still_here,
+        ev.QrRefused: _qr_refused,
+        **_ACCESSIBILITY,
     },
 )
 _add(
@@ -412,6 +542,8 @@ _add(
         ev.Continue: _continue,
         ev.Cancel: _cancel_checks,
         ev.TimerFired: _idle_timeout,
+        ev.StillHere: _still_here,
+        **_ACCESSIBILITY,
     },
 )
 _add(
@@ -438,6 +570,7 @@ _add(
         ev.MediaRestored: _ignore,
         ev.CallMediaStarted: _ignore,
         **_CALL_CONTROLS,
+        **_ACCESSIBILITY,
     },
 )
 _add(
@@ -454,6 +587,7 @@ _add(
         ev.Knocked: _ignore,
         ev.ToggleShowId: _toggle_show_id,
         **_CALL_CONTROLS,
+        **_ACCESSIBILITY,
     },
 )
 _add(
@@ -489,9 +623,61 @@ _add(
     },
 )
 _add(Phase.WIPING, {ev.Wiped: _wiped})
+_add(
+    Phase.STAFF_PIN,
+    {
+        ev.Digit: _pin_digit,
+        ev.DeleteDigit: _pin_delete,
+        ev.SubmitPin: _submit_pin,
+        ev.PinChecked: _pin_checked,
+        ev.Cancel: _cancel,
+        ev.TimerFired: _idle_timeout,
+        ev.StillHere: _still_here,
+    },
+)
+_add(
+    Phase.NURSE,
+    {
+        ev.Digit: _digit,
+        ev.DeleteDigit: _delete_digit,
+        ev.SetDisplayName: _set_display_name,
+        ev.SetLanguage: _set_language,
+        ev.SubmitNumber: _nurse_submit,
+        ev.Cancel: _cancel,
+        ev.TimerFired: _idle_timeout,
+        ev.StillHere: _still_here,
+        ev.NumberScanned: _scanned,
+        **_ACCESSIBILITY,
+    },
+)
+_add(
+    Phase.MAINTENANCE,
+    {
+        ev.RerunChecks: _maintenance_checks,
+        ev.ChecksFinished: _checks_finished,
+        ev.Cancel: _cancel_checks,
+        ev.Dismiss: _cancel_checks,
+        ev.TimerFired: _idle_timeout,
+        ev.StillHere: _still_here,
+    },
+)
 
-for _phase in (Phase.IDLE, Phase.NUMBER, Phase.CHECKS, Phase.ENDED, Phase.ERROR, Phase.WIPING):
+_QUIET_PHASES = (
+    Phase.IDLE,
+    Phase.NUMBER,
+    Phase.CHECKS,
+    Phase.ENDED,
+    Phase.ERROR,
+    Phase.WIPING,
+    Phase.STAFF_PIN,
+    Phase.NURSE,
+    Phase.MAINTENANCE,
+)
+for _phase in _QUIET_PHASES:
     _ignore_all(_phase, _LATE)
+# A PIN check that finishes after the pad was left is dropped.
+for _phase in Phase:
+    _ignore_all(_phase, (ev.PinChecked,))
 # Checks stopped on leaving their screen may still report once.
 for _phase in (Phase.JOINING, Phase.WAITING, Phase.IN_CALL, Phase.RECONNECTING):
     _ignore_all(_phase, (ev.ChecksFinished,))

@@ -19,6 +19,14 @@ class Phase(enum.Enum):
     ENDED = "ended"  # "Takk for samtalen"; returns to start by itself
     ERROR = "error"  # something went wrong; says what and what to do next
     WIPING = "wiping"  # forgetting the session before the next patient
+    STAFF_PIN = "staff_pin"  # a nurse or IT opened the PIN pad with the corner gesture
+    NURSE = "nurse"  # the nurse fills in the number, name and settings for a patient
+    MAINTENANCE = "maintenance"  # device status, versions, test call
+
+
+class StaffRole(enum.Enum):
+    NURSE = "nurse"
+    MAINTENANCE = "maintenance"
 
 
 class ErrorKind(enum.Enum):
@@ -78,6 +86,13 @@ class Timing:
     # The kiosk's own backstop; the node's waiting-for-host timeout normally comes first.
     lobby_limit_s: float = 960.0
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
+    # After `number_idle_s` without a touch the screen asks "Er du der fortsatt?" and counts
+    # down this long before it forgets the session (WCAG 2.2.1: time to say "still here").
+    idle_warning_s: float = 30.0
+    # Staff PIN: wrong PINs lock the pad for pin_lockout_s after pin_max_failures, and each
+    # wrong PIN before that makes the next try wait longer.
+    pin_max_failures: int = 5
+    pin_lockout_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,22 @@ class SessionState:
     muted: bool = False
     volume: float = 0.8
     recording: bool = False
+    # Still on screen, seconds left shown: "Er du der fortsatt?" with "Jeg er her".
+    idle_warning: bool = False
+    # A short message for the patient about something refused (e.g. "qr.host_not_allowed").
+    notice: str = ""
+    # Accessibility, chosen per session (or by the nurse); reset by the wipe.
+    large_text: bool = False
+    loud: bool = False
+    # Set when a nurse started the session: after admission the nurse may leave the room.
+    assisted: bool = False
+    # The staff PIN pad. Failures and lockout outlive the wipe: abandoning a session must not
+    # reset them. Neither the PIN nor its digits ever leave this pad except to be checked.
+    staff_role: StaffRole | None = None
+    pin_digits: str = field(default="", repr=False)
+    pin_checking: bool = False
+    pin_failures: int = 0
+    pin_locked_until: float = 0.0
     timing: Timing = field(default_factory=Timing)
 
     @property
