@@ -17,6 +17,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
     demo.add_argument("--admit-after", type=float, default=3.0, metavar="SECONDS")
     sub.add_parser("run", help="run the kiosk on this terminal (what the service starts)")
+    sub.add_parser("pin-hash", help="read a staff PIN and print the hash for the configuration")
     for name, what in (
         ("audit", "check this terminal's lockdown"),
         ("config", "sign, verify or pull configuration bundles"),
@@ -41,11 +42,27 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.cli.demo import main as demo_main
 
         return demo_main(args.headless, args.json, args.admit_after)
+    if args.command == "pin-hash":
+        return _pin_hash()
     if args.command == "run":
         from kiosk.cli.terminal import main as run_main
 
         return run_main()
     raise AssertionError(args.command)
+
+
+def _pin_hash() -> int:
+    import getpass
+
+    from kiosk.base.pins import hash_pin
+
+    pin = getpass.getpass("Staff PIN (4-12 digits): ") if sys.stdin.isatty() else input()
+    try:
+        print(hash_pin(pin.strip()))
+    except ValueError as exc:
+        print(f"kiosk pin-hash: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _delegate(command: str, rest: list[str]) -> int:

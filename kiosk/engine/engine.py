@@ -9,13 +9,16 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.base.pins import PinHashError, check_pin
 from kiosk.base.privacy import SESSION_SECRETS
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
 from kiosk.devices.frames import to_rgb
+from kiosk.engine.camera_vision import CardWatcher, QrJoinReader
 from kiosk.engine.checks_runner import run_quick_checks
 from kiosk.engine.consultation import Consultation
 from kiosk.engine.timers import PhaseTimers
@@ -25,6 +28,7 @@ from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
 from kiosk.session.reconnect import ReconnectPolicy
 from kiosk.session.state import Phase, SessionState, Timing
+from kiosk.vision.idcard import CardStatus
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,9 @@ class Engine:
         self._checks: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._finishing: asyncio.Task[None] | None = None
+        self._qr_task: asyncio.Task[None] | None = None
+        self._card: CardWatcher | None = None
+        self._card_task: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
         self._self_view_seq = -1
         self._self_view_rgb: RgbFrame | None = None
@@ -213,6 +220,7 @@ class Engine:
             self._note_phase(step.state.phase)
         for command in step.commands:
             self._execute(command)
+        self._follow_camera(before, self._state)
         for listener in list(self._listeners):
             listener(self._state)
 
@@ -250,6 +258,8 @@ class Engine:
                 self._audio.volume = volume
             case cmd.SetMute(muted=muted):
                 self._audio.muted = muted
+            case cmd.CheckPin(role=role, pin=pin):
+                self._spawn(self._check_pin(role, pin))
             case _:
                 raise AssertionError(f"no way to carry out {command!r}")
 
@@ -269,6 +279,45 @@ class Engine:
         self.task_failures.append(f"{task.get_name()}: {type(exc).__name__}")
         if self._on_task_failure is not None:
             self._on_task_failure(exc)
+
+    async def _check_pin(self, role: str, pin: str) -> None:
+        stored = (
+            self._config.nurse_pin_hash if role == "nurse" else self._config.maintenance_pin_hash
+        )
+        try:
+            ok = await asyncio.get_running_loop().run_in_executor(None, check_pin, pin, stored)
+        except PinHashError as exc:
+            log.error("the %s PIN hash in the configuration is unusable: %s", role, exc)
+            ok = False
+        log.info("%s PIN %s", role, "accepted" if ok else "refused")
+        self.post(ev.PinChecked(ok))
+
+    def _follow_camera(self, before: SessionState, after: SessionState) -> None:
+        """Start or stop reading the camera for QR join codes and the ID-card guide."""
+        scanning = after.phase in (Phase.NUMBER, Phase.NURSE)
+        if scanning and self._qr_task is None:
+            reader = QrJoinReader(
+                self._camera,
+                self._config.allowed_hosts,
+                urlsplit(self._config.node_url).hostname or "",
+                self.post,
+            )
+            self._qr_task = self._spawn(reader.run())
+        elif not scanning and self._qr_task is not None:
+            self._qr_task.cancel()
+            self._qr_task = None
+        showing = after.show_id and after.phase in (Phase.IN_CALL, Phase.RECONNECTING)
+        if showing and self._card is None:
+            self._card = CardWatcher(self._camera)
+            self._card_task = self._spawn(self._card.run())
+        elif not showing and self._card is not None:
+            if self._card_task is not None:
+                self._card_task.cancel()
+            self._card, self._card_task = None, None
+
+    def card_status(self) -> CardStatus | None:
+        """The ID-card guide's current hint while the patient shows a card, else None."""
+        return self._card.status if self._card is not None else None
 
     def _start_checks(self) -> None:
         async def checks() -> None:

@@ -229,7 +229,7 @@ def test_a_permanent_failure_while_rejoining_is_shown() -> None:
 
 def test_node_restart_while_waiting_knocks_again() -> None:
     events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
-    state, phases, _ = run([*events, ev.ParticipantLost(), ev.Knocked()])
+    _, phases, _ = run([*events, ev.ParticipantLost(), ev.Knocked()])
     assert phases[-3:] == ["waiting", "reconnecting", "waiting"]
 
 
