@@ -1,0 +1,109 @@
+"""Light and framing over frames from a hub: each rule on both sides, majority over the window,
+and the live change when the patient fixes the light."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kiosk.checks.live import DeviceChecks
+from kiosk.checks.picture import PictureCheck, majority
+from kiosk.checks.verdict import Status
+from kiosk.devices.audio import AudioIO
+from kiosk.devices.synthetic import Renderer
+from kiosk.vision.scenes import FaceSpec, SceneSpec
+from tests.checks.scenes import live, running_hub, sample, switching
+
+TWO = SceneSpec(seed=3, faces=(FaceSpec(cx=0.3, height=0.3), FaceSpec(cx=0.7, height=0.3)))
+
+
+async def watch(render: Renderer, seconds: float) -> DeviceChecks:
+    async with running_hub(render) as hub:
+        checks = DeviceChecks(hub, AudioIO())
+        pump = asyncio.create_task(checks.pump_frames())
+        try:
+            await sample(checks.report, seconds)
+        finally:
+            pump.cancel()
+    return checks
+
+
+@pytest.mark.parametrize(
+    ("spec", "light", "framing", "faces"),
+    [
+        (SceneSpec(seed=1), (Status.PASS, "light.ok"), (Status.PASS, "framing.ok"), 1),
+        (
+            SceneSpec(seed=1, brightness=0.25),
+            (Status.FAIL, "light.too_dark"),
+            (Status.FAIL, "framing.no_face"),
+            0,
+        ),
+        (
+            SceneSpec(seed=2, backlight=True),
+            (Status.WARN, "light.backlit"),
+            (Status.FAIL, "framing.no_face"),
+            0,
+        ),
+        (
+            SceneSpec(seed=3, faces=()),
+            (Status.PASS, "light.ok"),
+            (Status.FAIL, "framing.no_face"),
+            0,
+        ),
+        (TWO, (Status.PASS, "light.ok"), (Status.WARN, "framing.people_count"), 2),
+    ],
+    ids=["good", "dark", "backlit", "no_face", "two_faces"],
+)
+async def test_each_scene_gets_its_verdict(
+    spec: SceneSpec,
+    light: tuple[Status, str],
+    framing: tuple[Status, str],
+    faces: int,
+) -> None:
+    checks = await watch(live(spec), 1.3)
+    assert checks.picture.light_history.changes == [(Status.RUNNING, "light.checking"), light]
+    assert checks.picture.framing_history.changes == [
+        (Status.RUNNING, "framing.checking"),
+        framing,
+    ]
+    assert checks.picture.framing().figure("faces") == faces
+
+
+async def test_turning_the_light_on_turns_the_line_green_within_a_second() -> None:
+    dark, good = live(SceneSpec(seed=1, brightness=0.25)), live(SceneSpec(seed=1))
+    checks = await watch(switching(dark, good, at_s=1.2), 2.8)
+    assert checks.picture.light_history.changes == [
+        (Status.RUNNING, "light.checking"),
+        (Status.FAIL, "light.too_dark"),
+        (Status.PASS, "light.ok"),
+    ]
+    assert checks.picture.framing_history.changes == [
+        (Status.RUNNING, "framing.checking"),
+        (Status.FAIL, "framing.no_face"),
+        (Status.PASS, "framing.ok"),
+    ]
+
+
+def test_a_single_odd_frame_does_not_flip_the_verdict_but_a_lasting_change_does() -> None:
+    picture = PictureCheck()
+    good = picture.analyse(live(SceneSpec(seed=1))(0.0))
+    dark = picture.analyse(live(SceneSpec(seed=1, brightness=0.25))(0.0))
+    # Five analyses a second; one dark frame (a hand passing the lens) among good ones.
+    for i, analysis in enumerate([good] * 5 + [dark] + [good] * 2):
+        picture.add(i * 0.2, analysis)
+        picture.light()
+    for i, analysis in enumerate([dark] * 5, start=8):
+        picture.add(i * 0.2, analysis)
+        picture.light()
+    assert picture.light_history.changes == [
+        (Status.RUNNING, "light.checking"),
+        (Status.PASS, "light.ok"),
+        (Status.FAIL, "light.too_dark"),
+    ]
+
+
+def test_majority_prefers_the_newer_advice_on_a_tie() -> None:
+    assert majority(["a", "b", "a"]) == "a"
+    assert majority(["a", "b"]) == "b"
+    assert majority(["b", "a", "a", "b"]) == "b"
