@@ -42,6 +42,8 @@ class KioskConfig:
     node_url: str = "https://join.nhn.no"
     # The only hosts the kiosk ever talks to for a consultation (QR codes included).
     allowed_hosts: tuple[str, ...] = ("join.nhn.no",)
+    # A PEM bundle of extra CAs to trust (a hospital's own); the system's CAs stay trusted.
+    ca_file: str = ""
     clinic_name: str = "Poliklinikken"
     clinic_phone: str = ""
     # What the clinician sees as the patient's name unless a nurse types one.

@@ -122,7 +122,9 @@ class Consultation:
 
     async def run(self) -> None:
         try:
-            self._client = InfinityClient(self._base_url, self._config.allowed_hosts)
+            self._client = InfinityClient(
+                self._base_url, self._config.allowed_hosts, ca_file=self._config.ca_file or None
+            )
             self._conference = pc.Conference(self._client, self._alias, clock=self._clock)
             token = await self._conference.join(self._display_name, self._pin)
         except (pe.PexipError, OSError, TimeoutError) as exc:
