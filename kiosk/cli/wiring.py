@@ -17,12 +17,20 @@ async def running_engine(
     config: KioskConfig,
     clock: Clock | None = None,
     on_task_failure: Callable[[BaseException], None] | None = None,
+    watch_media: bool = True,
 ) -> AsyncIterator[Engine]:
     camera = CameraHub.from_config(config.camera)
     audio = AudioIO(config.microphone, config.speaker)
     camera.start()
     audio.start()
-    engine = Engine(config, camera, audio, clock=clock, on_task_failure=on_task_failure)
+    engine = Engine(
+        config,
+        camera,
+        audio,
+        clock=clock,
+        on_task_failure=on_task_failure,
+        watch_media=watch_media,
+    )
     await engine.start()
     try:
         yield engine

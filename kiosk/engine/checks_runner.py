@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from kiosk.checks.live import DeviceChecks, first_decided
 from kiosk.checks.network import NodeRefused, StatusProbe
@@ -86,7 +86,7 @@ async def live_checks(
     *,
     speaker_confirmed: Callable[[], bool] = lambda: False,
     interval_s: float = 0.5,
-) -> AsyncIterator[CheckSummary]:
+) -> AsyncGenerator[CheckSummary, None]:
     """Summaries until the caller stops iterating. Without `config` there is no network line."""
     async with contextlib.AsyncExitStack() as stack:
         probe = None if config is None else await stack.enter_async_context(node_probe(config))

@@ -79,6 +79,7 @@ class Consultation:
         host: str | None,
         pin: str | None,
         post: Callable[[Consultation, ev.Event], None],
+        watch_media: bool = True,
     ) -> None:
         self._config = config
         self._camera = camera
@@ -89,6 +90,8 @@ class Consultation:
         self._pin = pin
         self._base_url = f"https://{host}" if host else config.node_url
         self._post_to_engine = post
+        # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline).
+        self._watch_media_enabled = watch_media
         self._client: InfinityClient | None = None
         self._conference: pc.Conference | None = None
         self._call: Call | None = None
@@ -188,9 +191,11 @@ class Consultation:
         call = self._call
         if call is None:
             return
+        first = self._spawn(self._announce_first_frame(call))
+        if not self._watch_media_enabled:
+            return
         watch = InboundWatch(self._media_clock, window_s=OUTAGE_WINDOW_S)
         watch.expect(True)
-        first = self._spawn(self._announce_first_frame(call))
         outage = asyncio.Event()
 
         def on_change(change: HealthChange) -> None:

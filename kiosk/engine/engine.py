@@ -71,8 +71,10 @@ class Engine:
         audio: AudioIO,
         clock: Clock | None = None,
         on_task_failure: Callable[[BaseException], None] | None = None,
+        watch_media: bool = True,
     ) -> None:
         self._config = config
+        self._watch_media = watch_media
         # A failed engine task means the kiosk no longer knows what it is doing; on a terminal
         # this callback ends the process so systemd restarts it onto a clean start screen.
         self._on_task_failure = on_task_failure
@@ -344,6 +346,7 @@ class Engine:
             host=knock.host,
             pin=knock.pin,
             post=self._post_from_consultation,
+            watch_media=self._watch_media,
         )
         self._consultation = consultation
         self._spawn(consultation.run())
