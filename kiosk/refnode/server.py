@@ -275,7 +275,10 @@ class RefNode:
     async def _release_token(
         self, request: web.Request, room: Room, caller: NodeParticipant
     ) -> web.StreamResponse:
-        room.remove(caller, None, "released token")
+        body = await _json_body(request)
+        reason = body.get("reason") if body else None
+        why = f"released token: {reason[:100]}" if isinstance(reason, str) else "released token"
+        room.remove(caller, None, why)
         return _answer(True)
 
     async def _lock(
