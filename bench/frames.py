@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, median, time_ms
@@ -62,8 +63,11 @@ def check_all_figures(runs: int = 3) -> dict[str, Any]:
     sd._terminate()
     sd._initialize()
     still = render_scene(SceneSpec(seed=1), (640, 480))
-    noise = [cv2.add(still, cv2.randn(still.copy(), (0, 0, 0), (2, 2, 2))) for _ in range(6)]
-    hub = CameraHub(SyntheticCamera(640, 480, 15.0, lambda t: noise[round(t * 15) % 6]))
+    rng = np.random.default_rng(1)
+    noisy = [
+        np.clip(still + rng.normal(0, 2.0, still.shape), 0, 255).astype(np.uint8) for _ in range(6)
+    ]
+    hub = CameraHub(SyntheticCamera(640, 480, 15.0, lambda t: noisy[round(t * 15) % 6]))
     audio = AudioIO()
     times: list[float] = []
     verdicts: dict[str, str] = {}
