@@ -1,0 +1,1 @@
+"""The Kivy view: renders session snapshots and sends the patient's intents to the engine."""

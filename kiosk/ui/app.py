@@ -1,0 +1,200 @@
+"""The kiosk's Kivy app: a thin view over the engine, on the engine's asyncio loop.
+
+Run it with `await KioskApp(engine).async_run(async_lib="asyncio")`. It shows the screen of
+the session's phase, sends the patient's taps as intents, draws the engine's video frames and
+tells the caller when the start screen is first drawn (`on_first_frame`, for READY=1) and
+once a second from the UI loop (`on_ui_tick`, for WATCHDOG=1).
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before kivy is imported: no command-line parsing, no log files (nothing on disk), no
+# escape-to-exit.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ.setdefault("KIVY_NO_CONFIG", "1")
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock, ClockEvent
+from kivy.config import Config
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
+
+from kiosk.engine.view import DeviceNotice, EngineView
+from kiosk.session import events as ev
+from kiosk.session.state import Phase, SessionState
+from kiosk.ui.i18n import ASSETS, N_, Catalogues, Translations
+from kiosk.ui.keys import KeyboardLock
+from kiosk.ui.messages import device_notices, format_elapsed
+from kiosk.ui.screens import SCREENS, PhaseScreen, WaitingScreen
+from kiosk.ui.theme import THEME, Theme
+from kiosk.ui.video import VideoFeed
+from kiosk.ui.widgets import CheckLineView, KioskButton  # noqa: F401 - used by the KV rules
+
+Config.set("kivy", "exit_on_escape", "0")
+
+log = logging.getLogger(__name__)
+
+KV_DIR = ASSETS / "kv"
+# Shared rules first; then one file per screen.
+KV_FILES = ("common.kv", *(f"{phase.value}.kv" for phase in SCREENS), "root.kv")
+VIDEO_HZ = 20.0
+# Each catalogue holds its own name for its language.
+LANGUAGE_NAME = N_("This language's name")
+NOTICE_PHASES = frozenset({Phase.CHECKS, Phase.JOINING, Phase.WAITING, Phase.IN_CALL})
+
+
+class KioskApp(App):  # type: ignore[misc]
+    title = "Kiosk"
+    t = ObjectProperty(Translations())
+    language = StringProperty("nb")
+    state = ObjectProperty(SessionState(), rebind=True)
+    notice_text = StringProperty("")
+    clinic_phone = StringProperty("")
+
+    def __init__(self, engine: EngineView, fullscreen: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.engine = engine
+        self.fullscreen = fullscreen
+        self.theme: Theme = THEME
+        self.catalogues = Catalogues(engine.config.languages)
+        self.clinic_phone = engine.config.clinic_phone
+        self.on_first_frame: Callable[[], None] | None = None
+        self.on_ui_tick: Callable[[], None] | None = None
+        self.self_feed = VideoFeed(engine.self_view_frame, mirrored=True)
+        self.remote_feed = VideoFeed(engine.remote_frame)
+        self.screens: dict[Phase, PhaseScreen] = {}
+        self._keyboard = KeyboardLock(self)
+        self._unsubscribe: Callable[[], None] | None = None
+        self._clock_events: list[ClockEvent] = []
+        self._devices = DeviceNotice()
+        self._session_number = -1
+        self._first_frame_sent = False
+        self._loaded_kv: list[str] = []
+
+    # -- what the KV files call ---------------------------------------------------------------
+
+    def send(self, intent: ev.Intent) -> None:
+        self.engine.send(intent)
+
+    def language_name(self, code: str) -> str:
+        return self.catalogues.gettext(code, LANGUAGE_NAME)
+
+    def tr(self, message: str, **values: object) -> str:
+        text: str = self.t[message]
+        return text.format(**values) if values else text
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def build(self) -> Any:
+        Window.clearcolor = self.theme.background
+        if self.fullscreen:
+            Window.fullscreen = "auto"
+            Window.show_cursor = False
+        for name in KV_FILES:
+            path = str(KV_DIR / name)
+            Builder.load_file(path)
+            self._loaded_kv.append(path)
+        root = Factory.KioskRoot()
+        manager = root.ids.screens
+        for phase, screen_class in SCREENS.items():
+            screen = screen_class(name=phase.value)
+            self.screens[phase] = screen
+            manager.add_widget(screen)
+        self.root = root
+        self._keyboard.attach(Window)
+        self._unsubscribe = self.engine.subscribe(self._show)
+        self._show(self.engine.state)
+        self._clock_events = [
+            Clock.schedule_interval(self._poll_video, 1.0 / VIDEO_HZ),
+            Clock.schedule_interval(self._tick, 1.0),
+            Clock.schedule_interval(self._update_clock_texts, 0.25),
+        ]
+        Window.bind(on_flip=self._on_flip)
+        return root
+
+    def on_stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for event in self._clock_events:
+            event.cancel()
+        self._clock_events = []
+        Window.unbind(on_flip=self._on_flip)
+        self._keyboard.detach(Window)
+        self.self_feed.clear()
+        self.remote_feed.clear()
+        for path in self._loaded_kv:
+            Builder.unload_file(path)
+        self._loaded_kv = []
+
+    # -- state down ---------------------------------------------------------------------------
+
+    def _show(self, state: SessionState) -> None:
+        if state.session_number != self._session_number or state.phase is Phase.WIPING:
+            # A new patient: nothing of the last one may stay on screen or in a texture.
+            self.self_feed.clear()
+            self.remote_feed.clear()
+            self._session_number = state.session_number
+        if state.language != self.language or not self.t:
+            self._set_language(state.language)
+        self.state = state
+        # A phase without a screen of its own gets the neutral one rather than a stale screen.
+        screen = self.screens.get(state.phase) or self.screens[Phase.WIPING]
+        screen.show(state)
+        manager = self.root.ids.screens if self.root else None
+        if manager is not None and manager.current != screen.name:
+            manager.current = screen.name
+            log.info("screen %s", screen.name)
+        self._update_notices()
+        self._update_clock_texts()
+
+    def _set_language(self, language: str) -> None:
+        if language not in self.catalogues.languages:
+            log.warning("no catalogue for language %r; keeping %r", language, self.language)
+            return
+        self.language = language
+        self.t = Translations(self.catalogues.messages(language))
+        self._update_notices()
+
+    def _update_notices(self) -> None:
+        notices = device_notices(self._devices) if self.state.phase in NOTICE_PHASES else ()
+        self.notice_text = "\n".join(self.t[notice] for notice in notices)
+
+    # -- clocks -------------------------------------------------------------------------------
+
+    def _poll_video(self, _dt: float) -> None:
+        phase = self.state.phase
+        if phase in (Phase.CHECKS, Phase.WAITING, Phase.IN_CALL):
+            self.self_feed.poll()
+        if phase is Phase.IN_CALL:
+            self.remote_feed.poll()
+
+    def _update_clock_texts(self, *_args: object) -> None:
+        screen = self.screens.get(Phase.WAITING)
+        if isinstance(screen, WaitingScreen) and self.state.phase is Phase.WAITING:
+            screen.elapsed = format_elapsed(self.engine.clock.now() - self.state.phase_since)
+
+    def _tick(self, _dt: float) -> None:
+        devices = self.engine.devices
+        if devices != self._devices:
+            self._devices = devices
+            self._update_notices()
+        if self.on_ui_tick is not None:
+            self.on_ui_tick()
+
+    def _on_flip(self, *_args: object) -> None:
+        if self._first_frame_sent or self.state.phase is not Phase.IDLE:
+            return
+        self._first_frame_sent = True
+        Window.unbind(on_flip=self._on_flip)
+        if self.on_first_frame is not None:
+            self.on_first_frame()

@@ -1,0 +1,193 @@
+"""A pilot for UI tests: runs the real app in a real window and taps it like a finger.
+
+    async with run_app(engine, size=(1280, 800)) as pilot:
+        await pilot.tap("start")
+        await pilot.wait_for(lambda: pilot.screen_name == "number")
+
+Taps are motion events fed through Kivy's event loop (the same path as a touch screen), so
+a disabled, hidden or covered button behaves as it would for a patient. Needs a display
+(Xvfb in tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.engine.view import EngineView
+from kiosk.ui.app import KioskApp
+
+_touch_ids = itertools.count(1)
+
+
+class OutOfBounds(Exception):
+    """The widget to tap is not on the window."""
+
+
+class _Finger:
+    """Builds the MotionEvent class lazily so that importing this module opens no window."""
+
+    _cls: type[Any] | None = None
+
+    @classmethod
+    def make(cls, x: float, y: float, width: int, height: int) -> Any:
+        if cls._cls is None:
+            from kivy.input.motionevent import MotionEvent
+
+            class Finger(MotionEvent):  # type: ignore[misc]
+                def depack(self, args: dict[str, float]) -> None:
+                    self.is_touch = True
+                    self.sx = args["sx"]
+                    self.sy = args["sy"]
+                    self.profile = ["pos"]
+                    super().depack(args)
+
+            cls._cls = Finger
+        # Kivy maps sx in 0..1 to x in 0..width-1.
+        args = {"sx": x / max(1, width - 1), "sy": y / max(1, height - 1)}
+        return cls._cls("pilot", next(_touch_ids), args)
+
+
+class Pilot:
+    def __init__(self, app: KioskApp) -> None:
+        self.app = app
+
+    @property
+    def screen_name(self) -> str:
+        name: str = self.app.root.ids.screens.current
+        return name
+
+    def widget(self, widget_id: str) -> Any:
+        """The widget with this id on the current screen (or the window around it)."""
+        screen = self.app.root.ids.screens.current_screen
+        for owner in (screen, *screen.walk(restrict=True), self.app.root):
+            found = owner.ids.get(widget_id) if hasattr(owner, "ids") else None
+            if found is not None:
+                return found
+        raise LookupError(f"expected a widget with id {widget_id!r} on screen {self.screen_name}")
+
+    async def frames(self, count: int = 1) -> None:
+        """Wait until Kivy has run `count` more frames."""
+        from kivy.clock import Clock
+
+        for _ in range(count):
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            Clock.schedule_once(lambda _dt, f=done: f.done() or f.set_result(None), 0)
+            await done
+
+    async def tap(self, widget_id: str, hold_s: float = 0.05) -> None:
+        """Touch down and up at the centre of the widget, through the window's event loop."""
+        from kivy.base import EventLoop
+        from kivy.core.window import Window
+
+        target = self.widget(widget_id)
+        x, y = target.to_window(*target.center)
+        width, height = Window.size
+        if not (0 <= x < width and 0 <= y < height) or target.width <= 0 or target.height <= 0:
+            raise OutOfBounds(
+                f"expected {widget_id!r} inside the {width}x{height} window "
+                f"(centre at {x:.0f},{y:.0f}, size {target.width:.0f}x{target.height:.0f})"
+            )
+        finger = _Finger.make(x, y, width, height)
+        EventLoop._dispatch_input("begin", finger)
+        await self.frames(1)
+        await asyncio.sleep(hold_s)
+        EventLoop._dispatch_input("end", finger)
+        await self.frames(2)
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = ""
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"expected {what or 'the condition'} within {timeout} s "
+                    f"(screen is {self.screen_name})"
+                )
+            await self.frames(1)
+
+    async def wait_for_screen(self, name: str, timeout: float = 5.0) -> None:
+        await self.wait_for(lambda: self.screen_name == name, timeout, f"screen {name}")
+        await self.frames(2)
+
+    def pixels(self) -> npt.NDArray[np.uint8]:
+        """The window as height x width x 3 RGB, top row first."""
+        from kivy.core.window import Window
+        from kivy.graphics.opengl import GL_RGB, GL_UNSIGNED_BYTE, glPixelStorei, glReadPixels
+
+        GL_PACK_ALIGNMENT = 0x0D05
+        glPixelStorei(GL_PACK_ALIGNMENT, 1)
+        width, height = Window.size
+        data = glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE)
+        image = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)
+        return np.ascontiguousarray(image[::-1])
+
+    async def screenshot(self, path: Path) -> npt.NDArray[np.uint8]:
+        """Draw a fresh frame, save it as PNG and return its pixels."""
+        import cv2
+
+        await self.frames(2)
+        image = self.pixels()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(path), image[:, :, ::-1]):
+            raise OSError(f"expected to write a PNG at {path}")
+        return image
+
+
+@asynccontextmanager
+async def run_app(
+    engine: EngineView, size: tuple[int, int] = (1280, 800), start_timeout: float = 20.0
+) -> AsyncIterator[Pilot]:
+    """Start a KioskApp on the running loop in a real window; stop it at the end."""
+    from kivy.base import EventLoop
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    for option, _value in Config.items("input"):
+        Config.remove_option("input", option)
+    from kivy.core.window import Window
+
+    if EventLoop.status == "closed":
+        # A previous app in this process closed the loop; open the window again.
+        Window.create_window()
+        Window.register()
+        Window.initialized = True
+        Window.canvas.clear()
+    if tuple(Window.size) != tuple(size):
+        # Resizing a live window waits on the X server; set KCFG_GRAPHICS_WIDTH/HEIGHT
+        # before kivy is imported to start at the right size instead.
+        Window.size = size
+
+    app = KioskApp(engine)
+    first_frame = asyncio.Event()
+    app.on_first_frame = first_frame.set
+    task = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
+    try:
+        waiter = asyncio.ensure_future(first_frame.wait())
+        done, _ = await asyncio.wait(
+            {task, waiter}, timeout=start_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if task in done:
+            waiter.cancel()
+            task.result()
+            raise RuntimeError("expected the app to keep running, but it stopped at start")
+        if waiter not in done:
+            waiter.cancel()
+            raise TimeoutError(f"expected the start screen within {start_timeout} s")
+        pilot = Pilot(app)
+        await pilot.frames(2)
+        yield pilot
+    finally:
+        if not task.done():
+            app.stop()
+        await asyncio.wait_for(task, timeout=10)
