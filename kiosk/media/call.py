@@ -40,6 +40,15 @@ class InboundCounters:
     video_frames: int = 0
 
 
+@dataclass(frozen=True)
+class OutboundVideo:
+    """How our video is getting across, from the far end's receiver reports."""
+
+    packets_sent: int = 0
+    round_trip_s: float | None = None  # None until the first receiver report
+    fraction_lost: float | None = None  # 0..1 over the last report interval
+
+
 class Call:
     def __init__(
         self,
@@ -132,6 +141,22 @@ class Call:
         return InboundCounters(
             packets["audio"], packets["video"], self._speaker.frames, self._video_seq
         )
+
+    async def outbound_video(self) -> OutboundVideo:
+        """Packets sent and the far end's latest report on them (aiortc's fractionLost is
+        the RTCP 0-255 fraction)."""
+        if self._closed:
+            return OutboundVideo()
+        packets, rtt, lost = 0, None, None
+        for stats in (await self._pc.getStats()).values():
+            if getattr(stats, "kind", None) != "video":
+                continue
+            if stats.type == "outbound-rtp":
+                packets += stats.packetsSent
+            elif stats.type == "remote-inbound-rtp":
+                rtt = float(stats.roundTripTime)
+                lost = float(stats.fractionLost) / 256.0
+        return OutboundVideo(packets, rtt, lost)
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -7,15 +7,17 @@ import contextlib
 import fractions
 import logging
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 import av
+import cv2
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from kiosk.devices.audio import BLOCK, SAMPLE_RATE
 from kiosk.devices.camera import CameraHub
-from kiosk.devices.frames import I420Image, to_i420
+from kiosk.devices.frames import BgrImage, I420Image
 from kiosk.devices.ringbuffer import Samples
 
 log = logging.getLogger(__name__)
@@ -34,60 +36,117 @@ class AudioOutput(Protocol):
 
 
 class _Pacer:
-    """Sleeps until the n-th tick of a fixed rate, counted from the first call."""
+    """Sleeps until the next tick of a rate that may change between ticks."""
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self.ticks = 0
         self._start: float | None = None
+        self._due = 0.0
 
     async def next(self) -> int:
+        """Wait for the next tick; returns its number (the first is 0)."""
         now = time.monotonic()
         if self._start is None:
-            self._start = now
+            self._start = self._due = now
         else:
             self.ticks += 1
-            due = self._start + self.ticks * self.interval
-            if due > now:
-                await asyncio.sleep(due - now)
-            elif now - due > 10 * self.interval:
+            self._due += self.interval
+            if self._due > now:
+                await asyncio.sleep(self._due - now)
+            elif now - self._due > 10 * self.interval:
                 # Far behind (the loop stalled): restart the schedule rather than burst.
-                self._start = now - self.ticks * self.interval
+                self._due = now
         return self.ticks
+
+    @property
+    def elapsed(self) -> float:
+        """Scheduled time of the current tick, counted from the first."""
+        return 0.0 if self._start is None else self._due - self._start
+
+
+@dataclass(frozen=True)
+class SendFormat:
+    """What the camera track sends: picture size and frame rate."""
+
+    width: int
+    height: int
+    fps: float
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0 or self.width % 2 or self.height % 2:
+            raise ValueError(f"expected an even, positive size, got {self.width}x{self.height}")
+        if not 0 < self.fps <= 30:
+            raise ValueError(f"expected a frame rate within (0, 30], got {self.fps}")
 
 
 class CameraVideoTrack(MediaStreamTrack):
-    """The hub's newest frame at the hub's rate, converted once to the encoder's I420."""
+    """The hub's newest frame, scaled once to the send size and converted once to I420.
+
+    The size and rate follow `set_format` (the adaptive quality controller); buffers are
+    allocated when the format changes, never per frame. Frames handed to the encoder are
+    counted, so the sent frame rate is known without help from aiortc."""
 
     kind = "video"
 
-    def __init__(self, hub: CameraHub) -> None:
+    def __init__(self, hub: CameraHub, send: SendFormat | None = None) -> None:
         super().__init__()
         self._hub = hub
-        self._pacer = _Pacer(1.0 / hub.fps)
-        self._ticks_per_frame = VIDEO_CLOCK / hub.fps
+        width, height = hub.size
+        self._format = send or SendFormat(width, height, min(hub.fps, 30.0))
+        self._pacer = _Pacer(1.0 / self._format.fps)
         self._last_seq = -1
-        self._last_i420: I420Image | None = None
+        self._scaled: BgrImage | None = None
+        self._i420: I420Image = _black_i420(self._format)
         self.conversions = 0
+        self.frames_sent = 0
+
+    @property
+    def send_format(self) -> SendFormat:
+        return self._format
+
+    def set_format(self, send: SendFormat) -> None:
+        """Send at this size and rate from the next frame on."""
+        if send == self._format:
+            return
+        resized = (send.width, send.height) != (self._format.width, self._format.height)
+        self._format = send
+        self._pacer.interval = 1.0 / send.fps
+        if resized:
+            self._scaled = None
+            self._i420 = _black_i420(send)
+            self._last_seq = -1
 
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        tick = await self._pacer.next()
+        await self._pacer.next()
         latest = self._hub.latest()
         if latest is not None and latest.seq != self._last_seq:
-            self._last_i420 = to_i420(latest.image)
+            self._convert(latest.image)
             self._last_seq = latest.seq
             self.conversions += 1
-        elif self._last_i420 is None:
-            width, height = self._hub.size
-            black = np.zeros((height * 3 // 2, width), np.uint8)
-            black[height:] = 128
-            self._last_i420 = black
-        frame = av.VideoFrame.from_ndarray(self._last_i420, format="yuv420p")
-        frame.pts = round(tick * self._ticks_per_frame)
+        frame = av.VideoFrame.from_ndarray(self._i420, format="yuv420p")
+        frame.pts = round(self._pacer.elapsed * VIDEO_CLOCK)
         frame.time_base = VIDEO_TIME_BASE
+        self.frames_sent += 1
         return frame
+
+    def _convert(self, image: BgrImage) -> None:
+        send = self._format
+        height, width = image.shape[:2]
+        if (width, height) != (send.width, send.height):
+            if self._scaled is None:
+                self._scaled = np.empty((send.height, send.width, 3), np.uint8)
+            cv2.resize(image, (send.width, send.height), self._scaled, 0, 0, cv2.INTER_AREA)
+            image = self._scaled
+        cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420, self._i420)
+
+
+def _black_i420(send: SendFormat) -> I420Image:
+    black = np.zeros((send.height * 3 // 2, send.width), np.uint8)
+    black[send.height :] = 128
+    return black
 
 
 class MicrophoneAudioTrack(MediaStreamTrack):

@@ -1,0 +1,219 @@
+"""Adaptive send quality: picture size and frame rate from the measured network and CPU.
+
+A Pi encodes VP8 in software; on a bad link or a busy CPU a smaller picture at a lower rate
+keeps the clinician's view moving and the voice clear. `decide` is a pure function of the
+previous state, one sample and the policy: it steps down at once when loss, round trip or
+the encoder falling behind say so, and steps back up one level only after conditions have
+been good for a while (hysteresis: the "good" thresholds are stricter than the "bad" ones).
+`QualityController` polls a `Call` and applies the level to its camera track.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.media.call import OutboundVideo
+from kiosk.media.tracks import CameraVideoTrack, SendFormat
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QualityLevel:
+    """One rung. `name` is what the connection badge shows: good, fair or poor."""
+
+    rung: int
+    name: str
+    send: SendFormat
+    audio_first: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.send.width}x{self.send.height}@{self.send.fps:g}"
+
+
+LEVELS: tuple[QualityLevel, ...] = (
+    QualityLevel(0, "good", SendFormat(640, 480, 15)),
+    QualityLevel(1, "fair", SendFormat(480, 360, 15)),
+    QualityLevel(2, "poor", SendFormat(320, 240, 12)),
+    # The voice matters most: a thin picture leaves the link to the audio.
+    QualityLevel(3, "poor", SendFormat(320, 240, 8), audio_first=True),
+)
+
+
+@dataclass(frozen=True)
+class QualityPolicy:
+    bad_loss: float = 0.05  # fraction of video packets lost that means "step down"
+    bad_rtt_s: float = 0.4
+    severe_loss: float = 0.15  # this bad: skip a rung
+    severe_rtt_s: float = 1.0
+    good_loss: float = 0.02  # better than this (and good_rtt_s) counts towards stepping up
+    good_rtt_s: float = 0.25
+    min_keep_up: float = 0.75  # frames produced / frames due below this: the CPU is short
+    down_hold_s: float = 2.0  # after a change, the stats need this long to show its effect
+    up_after_s: float = 8.0  # good for this long before one rung up
+
+    def __post_init__(self) -> None:
+        if not (self.good_loss < self.bad_loss <= self.severe_loss):
+            raise ValueError(
+                "expected good_loss < bad_loss <= severe_loss, got "
+                f"{self.good_loss}, {self.bad_loss}, {self.severe_loss}"
+            )
+        if not (self.good_rtt_s < self.bad_rtt_s <= self.severe_rtt_s):
+            raise ValueError(
+                "expected good_rtt_s < bad_rtt_s <= severe_rtt_s, got "
+                f"{self.good_rtt_s}, {self.bad_rtt_s}, {self.severe_rtt_s}"
+            )
+
+
+@dataclass(frozen=True)
+class QualitySample:
+    at: float  # clock time of the sample
+    frames_sent: int  # cumulative frames the camera track produced
+    packets_sent: int  # cumulative outbound video packets
+    round_trip_s: float | None = None
+    fraction_lost: float | None = None  # 0..1
+
+
+@dataclass(frozen=True)
+class QualityState:
+    rung: int = 0
+    changed_at: float = 0.0
+    good_since: float | None = None
+    last: QualitySample | None = None
+    reason: str = "start"
+
+    @property
+    def level(self) -> QualityLevel:
+        return LEVELS[self.rung]
+
+
+def keep_up(previous: QualitySample, sample: QualitySample, fps: float) -> float | None:
+    """Frames the track produced over frames it should have (None without time between)."""
+    elapsed = sample.at - previous.at
+    if elapsed <= 0:
+        return None
+    return (sample.frames_sent - previous.frames_sent) / (fps * elapsed)
+
+
+def decide(
+    state: QualityState, sample: QualitySample, policy: QualityPolicy = QualityPolicy()
+) -> QualityState:
+    """The next state after `sample`."""
+    previous = state.last
+    state = dataclasses.replace(state, last=sample)
+    if previous is None:
+        return state
+    if sample.packets_sent <= previous.packets_sent:
+        # Nothing went out: the link is down, which is the liveness watch's business;
+        # reports meanwhile are stale and say nothing about the picture size.
+        return dataclasses.replace(state, good_since=None)
+    loss = sample.fraction_lost or 0.0
+    rtt = sample.round_trip_s or 0.0
+    ratio = keep_up(previous, sample, state.level.send.fps)
+    cpu_short = ratio is not None and ratio < policy.min_keep_up
+    bad = loss > policy.bad_loss or rtt > policy.bad_rtt_s or cpu_short
+    if bad:
+        if sample.at - state.changed_at < policy.down_hold_s or state.rung == len(LEVELS) - 1:
+            return dataclasses.replace(state, good_since=None)
+        severe = loss > policy.severe_loss or rtt > policy.severe_rtt_s
+        rung = min(len(LEVELS) - 1, state.rung + (2 if severe else 1))
+        reason = f"loss {loss:.0%}, rtt {rtt * 1000:.0f} ms, keep-up {ratio or 0:.2f}"
+        return dataclasses.replace(
+            state, rung=rung, changed_at=sample.at, good_since=None, reason=reason
+        )
+    good = loss < policy.good_loss and rtt < policy.good_rtt_s
+    if not good:
+        return dataclasses.replace(state, good_since=None)
+    good_since = state.good_since if state.good_since is not None else sample.at
+    since = max(good_since, state.changed_at)
+    if state.rung > 0 and sample.at - since >= policy.up_after_s:
+        return dataclasses.replace(
+            state,
+            rung=state.rung - 1,
+            changed_at=sample.at,
+            good_since=sample.at,
+            reason="recovered",
+        )
+    return dataclasses.replace(state, good_since=good_since)
+
+
+@dataclass(frozen=True)
+class QualityChange:
+    at: float
+    level: QualityLevel
+    reason: str
+
+
+class QualityController:
+    """Polls the call's outbound stats and sets its camera track's format."""
+
+    def __init__(
+        self,
+        stats: Callable[[], Awaitable[OutboundVideo]],
+        track: CameraVideoTrack,
+        *,
+        policy: QualityPolicy = QualityPolicy(),
+        clock: Clock | None = None,
+        interval_s: float = 0.5,
+        on_change: Callable[[QualityChange], None] | None = None,
+    ) -> None:
+        self._stats = stats
+        self._track = track
+        self._policy = policy
+        self._clock = clock or MonotonicClock()
+        self._interval_s = interval_s
+        self._on_change = on_change
+        now = self._clock.now()
+        self.state = QualityState(changed_at=now)
+        track.set_format(self.level.send)
+        self.history: list[QualityChange] = [QualityChange(now, self.level, "start")]
+
+    @property
+    def level(self) -> QualityLevel:
+        return self.state.level
+
+    async def step(self) -> QualityLevel:
+        """Take one sample and apply the decision."""
+        video = await self._stats()
+        sample = QualitySample(
+            self._clock.now(),
+            self._track.frames_sent,
+            video.packets_sent,
+            video.round_trip_s,
+            video.fraction_lost,
+        )
+        before = self.state.rung
+        self.state = decide(self.state, sample, self._policy)
+        if self.state.rung != before:
+            level = self.level
+            self._track.set_format(level.send)
+            change = QualityChange(sample.at, level, self.state.reason)
+            self.history.append(change)
+            log.info("send quality %s (%s): %s", level.name, level.label, change.reason)
+            if self._on_change is not None:
+                self._on_change(change)
+        return self.level
+
+    async def run(self) -> None:
+        """Until cancelled."""
+        while True:
+            await self.step()
+            await self._clock.sleep(self._interval_s)
+
+
+__all__ = [
+    "LEVELS",
+    "QualityChange",
+    "QualityController",
+    "QualityLevel",
+    "QualityPolicy",
+    "QualitySample",
+    "QualityState",
+    "decide",
+    "keep_up",
+]

@@ -1,0 +1,210 @@
+"""The quality decision on both sides of every threshold, and the controller on a real track."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import av
+import pytest
+
+from kiosk.base.clock import ManualClock
+from kiosk.devices.camera import CameraHub
+from kiosk.devices.synthetic import SyntheticCamera
+from kiosk.media.call import OutboundVideo
+from kiosk.media.quality import (
+    LEVELS,
+    QualityController,
+    QualityPolicy,
+    QualitySample,
+    QualityState,
+    decide,
+    keep_up,
+)
+from kiosk.media.tracks import CameraVideoTrack, SendFormat
+
+POLICY = QualityPolicy()
+STEP_S = 0.5
+
+
+class Feed:
+    """Drives `decide` with samples every STEP_S seconds and keeps every state."""
+
+    def __init__(self, rung: int = 0, since_change: float = 0.0) -> None:
+        self.state = QualityState(rung=rung, changed_at=0.0)
+        self.now = since_change
+        self.times: list[float] = []
+        self.frames = 0
+        self.packets = 0
+        self.rungs: list[int] = []
+        self._tick(0.0, 0.0, 1.0, sent=True, first=True)
+
+    def _tick(self, loss: float, rtt: float, keep: float, sent: bool, first: bool = False) -> None:
+        if not first:
+            # What happened over the interval that ends with this sample.
+            self.now += STEP_S
+            self.frames += round(keep * self.state.level.send.fps * STEP_S)
+            self.packets += 20 if sent else 0
+        sample = QualitySample(self.now, self.frames, self.packets, rtt, loss)
+        self.state = decide(self.state, sample, POLICY)
+        self.rungs.append(self.state.rung)
+        self.times.append(self.now)
+
+    def changes(self) -> list[tuple[float, int]]:
+        return [
+            (t, r)
+            for i, (t, r) in enumerate(zip(self.times, self.rungs, strict=True))
+            if i and r != self.rungs[i - 1]
+        ]
+
+    def run(
+        self,
+        seconds: float,
+        *,
+        loss: float = 0.0,
+        rtt: float = 0.05,
+        keep: float = 1.0,
+        sent: bool = True,
+    ) -> list[int]:
+        start = len(self.rungs)
+        for _ in range(round(seconds / STEP_S)):
+            self._tick(loss, rtt, keep, sent)
+        return self.rungs[start:]
+
+
+def test_levels_are_the_ladder() -> None:
+    assert [(lv.label, lv.name, lv.audio_first) for lv in LEVELS] == [
+        ("640x480@15", "good", False),
+        ("480x360@15", "fair", False),
+        ("320x240@12", "poor", False),
+        ("320x240@8", "poor", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("loss", "rtt", "expected"),
+    [
+        (POLICY.bad_loss, 0.05, [0, 0, 0, 0]),  # at the threshold: hold
+        (POLICY.bad_loss + 0.001, 0.05, [1, 1, 1, 1]),  # just above: down at once
+        (0.0, POLICY.bad_rtt_s, [0, 0, 0, 0]),
+        (0.0, POLICY.bad_rtt_s + 0.001, [1, 1, 1, 1]),
+        (POLICY.severe_loss, 0.05, [1, 1, 1, 1]),  # severe only above: one rung
+        (POLICY.severe_loss + 0.001, 0.05, [2, 2, 2, 2]),  # above: skip one
+        (0.0, POLICY.severe_rtt_s, [1, 1, 1, 1]),
+        (0.0, POLICY.severe_rtt_s + 0.001, [2, 2, 2, 2]),
+    ],
+)
+def test_network_thresholds_step_down_at_once(loss: float, rtt: float, expected: list[int]) -> None:
+    feed = Feed(since_change=POLICY.down_hold_s)
+    assert feed.run(2.0, loss=loss, rtt=rtt) == expected
+
+
+@pytest.mark.parametrize(("keep", "down"), [(0.8, False), (0.7, True)])
+def test_encoder_falling_behind_steps_down(keep: float, down: bool) -> None:
+    assert POLICY.min_keep_up == 0.75
+    feed = Feed(since_change=POLICY.down_hold_s)
+    assert feed.run(1.0, keep=keep) == ([1, 1] if down else [0, 0])
+
+
+def test_down_steps_wait_for_the_last_change_to_show() -> None:
+    feed = Feed(since_change=POLICY.down_hold_s)
+    rungs = feed.run(9.0, loss=0.08)
+    # One rung every down_hold_s (4 samples), then the floor holds.
+    assert rungs == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]
+    assert feed.state.level.audio_first
+    assert feed.state.reason.startswith("loss 8%")
+
+
+def test_steps_up_one_rung_per_good_spell_and_no_sooner() -> None:
+    feed = Feed(rung=3)
+    feed.run(3 * POLICY.up_after_s + 1.0, loss=POLICY.good_loss - 0.001, rtt=0.24)
+    # The spell starts at the first good sample (0.5 s); each rung takes a whole spell.
+    assert feed.changes() == [(8.5, 2), (16.5, 1), (24.5, 0)]
+    assert feed.state.reason == "recovered"
+
+
+@pytest.mark.parametrize(
+    ("loss", "rtt"),
+    [(POLICY.good_loss, 0.05), (0.0, POLICY.good_rtt_s), (0.04, 0.05), (0.0, 0.3)],
+)
+def test_the_band_between_good_and_bad_holds(loss: float, rtt: float) -> None:
+    feed = Feed(rung=2)
+    assert feed.run(3 * POLICY.up_after_s, loss=loss, rtt=rtt) == [2] * 48
+    assert feed.state.good_since is None
+
+
+def test_a_bad_sample_restarts_the_good_spell() -> None:
+    feed = Feed(rung=1)
+    rungs = feed.run(POLICY.up_after_s - 1.0)
+    rungs += feed.run(STEP_S, loss=0.04)  # in the band: not good
+    rungs += feed.run(POLICY.up_after_s)  # the new spell starts with its first sample
+    assert set(rungs) == {1}
+    assert feed.run(STEP_S) == [0]
+
+
+def test_nothing_sent_is_no_evidence_either_way() -> None:
+    feed = Feed(rung=1, since_change=POLICY.down_hold_s)
+    # Stale reports of heavy loss while nothing goes out (a cut): no change, no good spell.
+    assert feed.run(POLICY.up_after_s + 1, loss=0.5, sent=False) == [1] * 18
+    assert feed.state.good_since is None
+
+
+def test_keep_up_ratio() -> None:
+    a = QualitySample(10.0, 100, 0)
+    assert keep_up(a, dataclasses.replace(a, at=12.0, frames_sent=130), 15.0) == 1.0
+    assert keep_up(a, dataclasses.replace(a, at=12.0, frames_sent=115), 15.0) == 0.5
+    assert keep_up(a, a, 15.0) is None
+
+
+def test_policy_refuses_thresholds_without_hysteresis() -> None:
+    with pytest.raises(ValueError, match="good_loss < bad_loss"):
+        QualityPolicy(good_loss=0.05, bad_loss=0.05)
+    with pytest.raises(ValueError, match="good_rtt_s < bad_rtt_s"):
+        QualityPolicy(good_rtt_s=0.5, bad_rtt_s=0.4)
+
+
+async def test_controller_sets_the_track_and_records_changes() -> None:
+    hub = CameraHub(SyntheticCamera(640, 480, fps=30.0), synthetic=True)
+    hub.start()
+    track = CameraVideoTrack(hub)
+    clock = ManualClock()
+    reports = [OutboundVideo(0, None, None)]
+    seen: list[str] = []
+    controller = QualityController(
+        lambda: _value(reports[-1]),
+        track,
+        clock=clock,
+        on_change=lambda change: seen.append(change.level.label),
+    )
+    sizes: list[tuple[int, int]] = []
+    try:
+        await hub_ready(hub)
+        for packets, loss in [(10, 0.0), (20, 0.1), (30, 0.1)]:
+            clock._now += 2.5
+            reports.append(OutboundVideo(packets, 0.05, loss))
+            track.frames_sent += round(15 * 2.5)
+            await controller.step()
+            frame = await track.recv()
+            assert isinstance(frame, av.VideoFrame)
+            sizes.append((frame.width, frame.height))
+    finally:
+        track.stop()
+        hub.stop()
+    assert [c.level.label for c in controller.history] == ["640x480@15", "480x360@15", "320x240@12"]
+    assert seen == ["480x360@15", "320x240@12"]
+    assert sizes == [(640, 480), (480, 360), (320, 240)]
+    assert controller.level.name == "poor"
+    assert track.send_format == SendFormat(320, 240, 12)
+
+
+async def _value(video: OutboundVideo) -> OutboundVideo:
+    return video
+
+
+async def hub_ready(hub: CameraHub) -> None:
+    import asyncio
+
+    for _ in range(200):
+        if hub.latest() is not None:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("expected a camera frame within 2 s")
