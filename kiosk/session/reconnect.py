@@ -40,9 +40,11 @@ RULES: dict[Trouble, Remedy] = {
 
 @dataclass(frozen=True)
 class ReconnectPolicy:
-    # Waits before successive attempts; the last one repeats. Short at first because a blink
-    # of the network is the common case and every second of a frozen picture is felt.
-    backoff_s: tuple[float, ...] = (0.5, 0.5, 1.0, 1.0, 2.0, 3.0)
+    # Waits before successive attempts; the last one repeats. Half a second for the first six
+    # seconds: a blink of the network is the common case, an attempt while the link is down
+    # fails at once and costs little, and every second of waiting after the link is back is a
+    # second of frozen picture. Then slower, so a long outage does not hammer the node.
+    backoff_s: tuple[float, ...] = (0.5,) * 12 + (1.0,) * 6 + (2.0, 3.0)
     still_trying_s: float = 30.0  # "Vi prøver fortsatt"
     give_up_s: float = 120.0  # then the clinic's number and the way back to start
     lobby_auto_knocks: int = 2  # knock again by itself this many times after a lobby timeout
