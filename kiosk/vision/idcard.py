@@ -1,10 +1,12 @@
 """An ID-1 card held up to the camera: where it is, and one hint at a time until it is
 readable.
 
-Detection follows the usual OpenCV recipe (Canny → contours → a convex quadrilateral of the
-right aspect) on a 640 px grey frame; sharpness and glare are measured on the card itself,
-rectified from the full frame to 640 px wide (thresholds from the reference: Laplacian
-variance >= 100, glare < 1.5 % of pixels with V >= 250 and S <= 40).
+The card is found by a line-based quadrilateral search (`card_quad`) on a 320 px grey frame,
+refined on the edge pixels along each side; a card running off the frame is found too, with
+the frame border as one side. Sharpness is the variance of the Laplacian on the card
+rectified from the full frame to 640 px wide and glare the share of saturated, colourless
+pixels on a small rectified copy (thresholds from the reference: Laplacian variance >= 100,
+glare < 1.5 % of pixels with V >= 250 and S <= 40).
 """
 
 from __future__ import annotations
@@ -16,18 +18,39 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.vision.card_quad import MAX_ASPECT, MIN_ASPECT, edge_map, find_quad, refine
 from kiosk.vision.frames import BgrFrame
 
 ID1_ASPECT = 85.60 / 53.98
-DETECT_WIDTH = 640
-RECTIFIED_WIDTH = 640
-MIN_ASPECT, MAX_ASPECT = 1.45, 1.72
+DETECT_WIDTH = 320
+RECTIFIED_WIDTH = 640  # the width the sharpness threshold is set for
+GLARE_WIDTH = 160
 MIN_FILL, MAX_FILL = 0.50, 1.15  # card area over guide area
 EDGE_MARGIN = 0.03  # of the frame width, corners to frame border
 MAX_SKEW_DEG = 10.0
 MIN_SHARPNESS = 100.0
 MAX_GLARE = 0.015
 HOLD_S = 0.7
+BORDER_PX = 3.0  # a corner this near the frame border is taken as cut off by it
+__all__ = [
+    "EDGE_MARGIN",
+    "HOLD_S",
+    "MAX_ASPECT",
+    "MAX_FILL",
+    "MAX_GLARE",
+    "MAX_SKEW_DEG",
+    "MIN_ASPECT",
+    "MIN_FILL",
+    "MIN_SHARPNESS",
+    "CardGuide",
+    "CardMeasure",
+    "CardStatus",
+    "Guide",
+    "find_card",
+    "find_card_quad",
+    "hint_for",
+    "measure_card",
+]
 
 Corners = npt.NDArray[np.float32]  # 4 × 2, TL, TR, BR, BL, in full-frame pixels
 
@@ -57,50 +80,58 @@ class CardMeasure:
     skew_deg: float  # worst angle of a card edge from the frame axes
     sharpness: float  # variance of the Laplacian on the rectified card
     glare: float  # share of card pixels that are saturated and colourless
+    clipped: bool = False  # part of the card is outside the frame
 
 
-def _order(pts: npt.NDArray[np.float32]) -> Corners:
-    s = pts.sum(axis=1)
-    d = np.diff(pts, axis=1).ravel()
-    return np.array(
-        [pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]],
-        dtype=np.float32,
-    )
+def find_card(frame: BgrFrame) -> tuple[Corners, bool] | None:
+    """The card's corners in `frame` pixels and whether it runs off the frame, or None."""
+    _, small, scale = _downscaled(frame)
+    return _find(small, scale, frame)
 
 
 def find_card_quad(frame: BgrFrame) -> Corners | None:
-    """The corners of the largest card-shaped quadrilateral in `frame`, or None."""
-    h, w = frame.shape[:2]
-    scale = DETECT_WIDTH / w
-    small = cv2.resize(
-        frame, (DETECT_WIDTH, max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-    )
-    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    grey = cv2.GaussianBlur(grey, (5, 5), 0)
-    edges = cv2.Canny(grey, 50, 150)
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    min_area = 0.02 * grey.shape[0] * grey.shape[1]
-    best: Corners | None = None
-    best_area = 0.0
-    for contour in contours:
-        area = cv2.contourArea(contour)
-        if area < min_area or area <= best_area:
-            continue
-        hull = cv2.convexHull(contour)
-        approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-        if len(approx) != 4 or not cv2.isContourConvex(approx):
-            continue
-        # A contour that only touches the quad in places is clutter, not a card.
-        if area / max(1.0, cv2.contourArea(approx)) < 0.85:
-            continue
-        quad = _order(approx.reshape(4, 2).astype(np.float32))
-        if MIN_ASPECT <= _aspect(quad) <= MAX_ASPECT:
-            best, best_area = quad, area
-    if best is None:
+    """The corners of the card-shaped quadrilateral in `frame`, or None."""
+    found = find_card(frame)
+    return None if found is None else found[0]
+
+
+def _downscaled(frame: BgrFrame) -> tuple[BgrFrame, BgrFrame, float]:
+    """Colour copies about 2 × DETECT_WIDTH and DETECT_WIDTH wide, and the scale of the small.
+
+    Halving twice hits OpenCV's fast integer-factor paths at 1280 × 720; one direct resize
+    to 320 is several times slower.
+    """
+    w = frame.shape[1]
+    mid_w = min(w, 2 * DETECT_WIDTH)
+    mid = _shrink(frame, mid_w)
+    small = _shrink(mid, min(DETECT_WIDTH, mid_w))
+    return mid, small, w / small.shape[1]
+
+
+def _shrink(image: BgrFrame, width: int) -> BgrFrame:
+    h, w = image.shape[:2]
+    if w == width:
+        return image
+    size = (width, max(1, round(h * width / w)))
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def _find(small: BgrFrame, scale: float, frame: BgrFrame) -> tuple[Corners, bool] | None:
+    edges = edge_map(np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8))
+    hit = find_quad(edges)
+    if hit is None:
         return None
-    corners: Corners = (best / scale).astype(np.float32)
-    return corners
+    corners = refine(edges, hit)
+    h, w = frame.shape[:2]
+    full = (corners + 0.5) * scale - 0.5
+    # a corner on the border means the card is at least touching it: treat it as cut off
+    at_border = bool(
+        (full.min(axis=0) < BORDER_PX).any()
+        or (full.max(axis=0) > np.array([w, h]) - 1 - BORDER_PX).any()
+    )
+    full[:, 0] = np.clip(full[:, 0], 0, w - 1)
+    full[:, 1] = np.clip(full[:, 1], 0, h - 1)
+    return full.astype(np.float32), hit.clipped or at_border
 
 
 def _aspect(q: Corners) -> float:
@@ -113,7 +144,7 @@ def _aspect(q: Corners) -> float:
     return ratio if ratio >= 1 else 1 / ratio
 
 
-def _skew(q: Corners) -> float:
+def skew_deg(q: Corners) -> float:
     worst = 0.0
     for a, b in ((0, 1), (3, 2), (0, 3), (1, 2)):
         dx, dy = float(q[b][0] - q[a][0]), float(q[b][1] - q[a][1])
@@ -122,35 +153,69 @@ def _skew(q: Corners) -> float:
     return worst
 
 
-def measure_card(frame: BgrFrame, quad: Corners, guide: Guide) -> CardMeasure:
+def measure_card(
+    frame: BgrFrame, quad: Corners, guide: Guide, clipped: bool = False
+) -> CardMeasure:
     h, w = frame.shape[:2]
-    out_w, out_h = RECTIFIED_WIDTH, round(RECTIFIED_WIDTH / ID1_ASPECT)
-    dst = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], np.float32)
-    card = cv2.warpPerspective(frame, cv2.getPerspectiveTransform(quad, dst), (out_w, out_h))
-    grey = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
-    sharpness = float(cv2.Laplacian(grey, cv2.CV_16S).var())
-    small = cv2.resize(card, (out_w // 2, out_h // 2), interpolation=cv2.INTER_NEAREST)
-    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-    glare = float(((hsv[:, :, 2] >= 250) & (hsv[:, :, 1] <= 40)).mean())
     area = float(cv2.contourArea(quad))
     margin = float(
-        min(quad[:, 0].min(), quad[:, 1].min(), w - quad[:, 0].max(), h - quad[:, 1].max())
+        min(quad[:, 0].min(), quad[:, 1].min(), w - 1 - quad[:, 0].max(), h - 1 - quad[:, 1].max())
     )
     return CardMeasure(
         corners=tuple((float(x), float(y)) for x, y in quad),
         aspect=_aspect(quad),
         fill=area / (guide.w * w * guide.h * h),
-        edge_margin=margin / w,
-        skew_deg=_skew(quad),
-        sharpness=sharpness,
-        glare=glare,
+        edge_margin=max(0.0, margin) / w,
+        skew_deg=skew_deg(quad),
+        sharpness=_sharpness(frame, quad),
+        glare=_glare(frame, quad),
+        clipped=clipped,
     )
+
+
+def _rectify(image: npt.NDArray[np.uint8], quad: Corners, out_w: int) -> npt.NDArray[np.uint8]:
+    """The card cut out of `image` (in whose pixels `quad` is) as an out_w-wide rectangle.
+
+    Only the card's bounding box is read, so the cost follows the card, not the frame.
+    """
+    out_h = max(1, round(out_w / ID1_ASPECT))
+    h, w = image.shape[:2]
+    x0, y0 = (max(0, int(v) - 1) for v in quad.min(axis=0))
+    x1, y1 = (int(v) + 2 for v in quad.max(axis=0))
+    box = image[y0 : min(h, y1), x0 : min(w, x1)]
+    dst = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], np.float32)
+    m = cv2.getPerspectiveTransform(quad - np.array([x0, y0], np.float32), dst)
+    return np.asarray(cv2.warpPerspective(box, m, (out_w, out_h)), dtype=np.uint8)
+
+
+def _sharpness(frame: BgrFrame, quad: Corners) -> float:
+    h, w = frame.shape[:2]
+    x0, y0 = (max(0, int(v) - 1) for v in quad.min(axis=0))
+    x1, y1 = (int(v) + 2 for v in quad.max(axis=0))
+    grey = np.asarray(
+        cv2.cvtColor(frame[y0 : min(h, y1), x0 : min(w, x1)], cv2.COLOR_BGR2GRAY), dtype=np.uint8
+    )
+    card = _rectify(grey, quad - np.array([x0, y0], np.float32), RECTIFIED_WIDTH)
+    _, std = cv2.meanStdDev(cv2.Laplacian(card, cv2.CV_16S))
+    return float(std[0, 0]) ** 2
+
+
+def _glare(frame: BgrFrame, quad: Corners) -> float:
+    step = max(1, frame.shape[1] // (2 * DETECT_WIDTH))
+    # every step-th pixel is plenty for a share of pixels, and avoids a full-frame resize
+    coarse = frame[::step, ::step]
+    card = _rectify(np.asarray(coarse, dtype=np.uint8), quad / step, GLARE_WIDTH)
+    hsv = cv2.cvtColor(card, cv2.COLOR_BGR2HSV)
+    saturated = (hsv[:, :, 2] >= 250) & (hsv[:, :, 1] <= 40)
+    return float(np.count_nonzero(saturated)) / float(saturated.size)
 
 
 def hint_for(measure: CardMeasure | None) -> str:
     """The single most useful thing to tell the patient, in priority order."""
     if measure is None:
         return "card.none"
+    if measure.clipped:  # its size is unknown until all of it is in view
+        return "card.inside_frame"
     if measure.fill < MIN_FILL:
         return "card.closer"
     if measure.fill > MAX_FILL:
@@ -191,8 +256,8 @@ class CardGuide:
         if self._last_t is not None and t < self._last_t:
             raise ValueError(f"expected timestamps not going back, got {t} after {self._last_t}")
         self._last_t = t
-        quad = find_card_quad(frame)
-        measure = None if quad is None else measure_card(frame, quad, self.guide)
+        found = find_card(frame)
+        measure = None if found is None else measure_card(frame, found[0], self.guide, found[1])
         hint = hint_for(measure)
         if hint != "card.ok":
             self._ok_since = None

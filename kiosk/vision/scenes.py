@@ -73,6 +73,7 @@ class SceneSpec:
     side_light: float = 0.0  # -1..1: one side of the scene brighter than the other
     blur: float = 0.0  # Gaussian sigma in pixels at 1280×720, applied last but noise
     noise: float = 0.0  # std of Gaussian sensor noise, in grey levels
+    clutter: int = 0  # how many framed pictures, posters and cables hang on the wall behind
     extra: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -86,6 +87,8 @@ def render_scene(spec: SceneSpec, size: tuple[int, int] = (1280, 720)) -> BgrFra
     scale = height / 720.0
     if spec.backlight:
         _window(img, spec.faces)
+    if spec.clutter:
+        _clutter(img, spec.seed, spec.clutter)
     for i, face in enumerate(spec.faces):
         _draw_face(img, face, rng, spec.seed + i, dim=spec.backlight)
     if spec.card is not None:
@@ -148,6 +151,33 @@ def _room(seed: int, width: int, height: int) -> npt.NDArray[np.uint8]:
     out: npt.NDArray[np.uint8] = np.clip(blurred, 0, 255).astype(np.uint8)
     out.setflags(write=False)
     return out
+
+
+def _clutter(img: BgrFrame, seed: int, count: int) -> None:
+    """Hard-edged things on the wall: framed pictures, posters, cables, a row of books."""
+    rng = np.random.default_rng(seed + 3000)
+    h, w = img.shape[:2]
+    for _ in range(count):
+        kind = int(rng.integers(0, 3))
+        colour = [float(v) for v in rng.integers(20, 235, 3)]
+        x, y = int(rng.uniform(0.0, 0.9) * w), int(rng.uniform(0.0, 0.85) * h)
+        if kind == 0:  # a framed picture or poster
+            bw, bh = int(rng.uniform(0.08, 0.3) * w), int(rng.uniform(0.08, 0.35) * h)
+            cv2.rectangle(img, (x, y), (x + bw, y + bh), colour, -1)
+            frame_colour = [float(v) for v in rng.integers(10, 80, 3)]
+            cv2.rectangle(img, (x, y), (x + bw, y + bh), frame_colour, max(2, h // 120))
+        elif kind == 1:  # a cable or a picture rail
+            angle = rng.uniform(-0.3, 0.3) + (math.pi / 2 if rng.random() < 0.4 else 0.0)
+            length = rng.uniform(0.3, 0.9) * w
+            x1, y1 = int(x + length * math.cos(angle)), int(y + length * math.sin(angle))
+            cv2.line(img, (x, y), (x1, y1), colour, max(2, h // 180), cv2.LINE_AA)
+        else:  # a row of book spines
+            spine_h = int(rng.uniform(0.1, 0.2) * h)
+            for _k in range(int(rng.integers(4, 12))):
+                spine_w = int(rng.uniform(0.01, 0.03) * w)
+                spine = [float(v) for v in rng.integers(20, 235, 3)]
+                cv2.rectangle(img, (x, y), (x + spine_w, y + spine_h), spine, -1)
+                x += spine_w
 
 
 def _window(img: BgrFrame, faces: tuple[FaceSpec, ...]) -> None:
@@ -269,13 +299,32 @@ def card_texture(seed: int, width: int = 856) -> BgrFrame:
     return tex
 
 
-def _paste_card(img: BgrFrame, card: CardSpec, seed: int) -> None:
-    h, w = img.shape[:2]
+def card_corners(card: CardSpec, size: tuple[int, int] = (1280, 720)) -> npt.NDArray[np.float32]:
+    """Where the card's corners (TL, TR, BR, BL) land in a `size` = (width, height) frame;
+    they may lie outside it."""
+    w, h = size
     cw = card.width * w
-    quad = _projected_quad(
+    return _projected_quad(
         card.cx * w, card.cy * h, cw, cw / ID1_ASPECT, card.roll_deg, card.yaw_deg, card.pitch_deg
     )
-    tex = card_texture(seed)
+
+
+def card_glare_share(card: CardSpec, seed: int) -> float:
+    """The share of the card's face the glare spot saturates (V >= 250, S <= 40), before
+    camera blur and noise."""
+    face = _card_face(card, seed, width=428)
+    hsv = cv2.cvtColor(face, cv2.COLOR_BGR2HSV)
+    saturated = (hsv[:, :, 2] >= 250) & (hsv[:, :, 1] <= 40)
+    return float(np.count_nonzero(saturated)) / float(saturated.size)
+
+
+def _paste_card(img: BgrFrame, card: CardSpec, seed: int) -> None:
+    h, w = img.shape[:2]
+    _composite(img, _card_face(card, seed), card_corners(card, (w, h)))
+
+
+def _card_face(card: CardSpec, seed: int, width: int = 856) -> BgrFrame:
+    tex = card_texture(seed, width)
     if card.glare > 0:
         th, tw = tex.shape[:2]
         gx, gy = int(card.glare_at[0] * tw), int(card.glare_at[1] * th)
@@ -284,7 +333,7 @@ def _paste_card(img: BgrFrame, card: CardSpec, seed: int) -> None:
         d = np.sqrt((xx - gx) ** 2 + (yy - gy) ** 2) / radius
         boost = np.clip(1.6 - d, 0.0, 1.0)[:, :, None]
         tex = np.clip(tex * (1 - boost) + 255 * boost, 0, 255).astype(np.uint8)
-    _composite(img, tex, quad)
+    return tex
 
 
 def qr_image(payload: str, border: int = 4) -> npt.NDArray[np.uint8]:

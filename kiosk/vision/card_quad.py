@@ -1,0 +1,310 @@
+"""Line-based search for an ID-1 card outline on a small grey frame.
+
+Contours of an edge map merge as soon as the card's outline touches another edge (hair, a
+shelf, the floor line), so the card is not looked for as a closed contour. Straight edge
+segments are collected instead, the longest few become candidate lines, and every pair of
+near-horizontal lines is combined with every pair of near-vertical ones; a candidate is kept
+when its shape is a card's and the edge map runs along all four sides. A side may also be
+the frame border, which is how a card running off the frame is still seen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from kiosk.vision.frames import BgrFrame, GreyFrame
+
+ID1_ASPECT = 85.60 / 53.98
+MIN_ASPECT, MAX_ASPECT = 1.45, 1.72
+MIN_SEGMENT_PX = 12.0  # shorter straight runs are text, texture or noise
+MAX_LINES = 16  # per orientation, longest first
+MAX_TILT_DEG = 40.0  # a side further from the frame axes than this is not a card side
+MAX_PAIR_DIFF_DEG = 16.0  # opposite sides under perspective are not quite parallel
+MIN_AREA_SHARE = 0.035  # of the searched frame: a card a fifth of its width
+MIN_SIDE_SUPPORT = 0.7  # share of a side's samples lying on an edge
+MIN_CLIPPED_FACING = 0.38  # the card's side facing the border, of the frame's height or width
+CLIPPED_SIDE_SUPPORT = 0.85  # stricter: the sides must run right up to the border
+MIN_MEAN_SUPPORT = 0.8
+SAMPLES_PER_SIDE = 24
+Lines = npt.NDArray[np.float64]  # n × 3, a·x + b·y + c = 0 with a² + b² = 1
+
+
+@dataclass(frozen=True)
+class QuadHit:
+    corners: npt.NDArray[np.float64]  # 4 × 2, TL, TR, BR, BL, in the searched frame's pixels
+    clipped: bool  # one side is the frame border: the card runs off the frame
+    support: float  # mean share of the real sides lying on edges
+
+
+def edge_map(image: BgrFrame | GreyFrame) -> GreyFrame:
+    """Canny edges; on colour, each pixel's strongest channel gradient counts."""
+    blurred = cv2.GaussianBlur(image, (3, 3), 0)
+    return np.asarray(cv2.Canny(blurred, 24, 72, L2gradient=True), dtype=np.uint8)
+
+
+def segments(edges: GreyFrame) -> npt.NDArray[np.float64]:
+    """Straight runs of the edge map as n × 4 (x0, y0, x1, y1), at least MIN_SEGMENT_PX long."""
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    parts: list[npt.NDArray[np.float64]] = []
+    for contour in contours:
+        if len(contour) < 2 * MIN_SEGMENT_PX:
+            continue
+        v = cv2.approxPolyDP(contour, 1.2, True).reshape(-1, 2).astype(np.float64)
+        ends = np.roll(v, -1, axis=0)
+        keep = np.hypot(*(ends - v).T) >= MIN_SEGMENT_PX
+        if keep.any():
+            parts.append(np.hstack([v[keep], ends[keep]]))
+    if not parts:
+        return np.zeros((0, 4))
+    return np.vstack(parts)
+
+
+@dataclass(frozen=True)
+class _LineSet:
+    """Lines as a·x + b·y + c = 0 (unit normal), with where along each its edges lie."""
+
+    abc: Lines
+    t_min: npt.NDArray[np.float64]  # extent of its segments along (b, -a)
+    t_max: npt.NDArray[np.float64]
+    cover: npt.NDArray[np.float64]  # how much of that extent is edge, in pixels
+    border: npt.NDArray[np.bool_]  # the frame border, not an edge in the picture
+
+    def __len__(self) -> int:
+        return len(self.abc)
+
+
+def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, _LineSet]:
+    """Near-horizontal and near-vertical lines through the longest segments, near-collinear
+    ones (the two sides of a thin edge, a side broken by a finger) folded into one; then the
+    frame border."""
+    d = segs[:, 2:] - segs[:, :2]
+    length = np.hypot(d[:, 0], d[:, 1])
+    theta = np.arctan2(d[:, 1], d[:, 0]) % math.pi
+    # normals pointing down for near-horizontal lines and right for near-vertical ones
+    a, b = -np.sin(theta), np.cos(theta)
+    flip = (b < 0) | ((np.abs(b) < math.sqrt(0.5)) & (a < 0))
+    a, b = np.where(flip, -a, a), np.where(flip, -b, b)
+    mid = (segs[:, :2] + segs[:, 2:]) / 2
+    c = -(a * mid[:, 0] + b * mid[:, 1])
+    order = np.argsort(-length)
+    dtheta = np.abs((theta[:, None] - theta[None, :] + math.pi / 2) % math.pi - math.pi / 2)
+    dist = np.abs(a[:, None] * mid[None, :, 0] + b[:, None] * mid[None, :, 1] + c[:, None])
+    same = (dtheta < math.radians(4.0)) & (dist < 2.5)  # row i: segments on i's line
+    taken = np.zeros(len(segs), bool)
+    rows: dict[bool, list[tuple[float, ...]]] = {True: [], False: []}
+    tilt = math.radians(MAX_TILT_DEG)
+    for i in order:
+        if taken[i]:
+            continue
+        member = same[i] & ~taken
+        taken |= member
+        t = theta[i]
+        is_h = bool(min(t, math.pi - t) <= tilt)
+        if not is_h and abs(t - math.pi / 2) > tilt:
+            continue
+        ux, uy = b[i], -a[i]
+        ts = np.concatenate([segs[member, 0] * ux + segs[member, 1] * uy,
+                             segs[member, 2] * ux + segs[member, 3] * uy])  # fmt: skip
+        lo, hi = float(ts.min()), float(ts.max())
+        cover = min(hi - lo, float(length[member].sum()))
+        rows[is_h].append((float(a[i]), float(b[i]), float(c[i]), lo, hi, cover, 0.0))
+    for is_h in (True, False):  # the best-covered lines only
+        rows[is_h] = sorted(rows[is_h], key=lambda r: -r[5])[:MAX_LINES]
+    big = 1e6
+    rows[True] += [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)]
+    rows[False] += [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)]
+    out = []
+    for is_h in (True, False):
+        m = np.array(rows[is_h], dtype=np.float64)
+        out.append(_LineSet(m[:, :3], m[:, 3], m[:, 4], m[:, 5], m[:, 6] > 0))
+    return out[0], out[1]
+
+
+def _pairs(
+    lines: _LineSet, min_clipped_gap: float, min_gap: float
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """Index pairs (first, second), first nearer the origin, nearly parallel, not both the
+    border, far enough apart (less when one is the border); and their distance."""
+    i, j = np.triu_indices(len(lines), 1)
+    abc = lines.abc
+    swap = -abc[i, 2] > -abc[j, 2]
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
+    gap = abc[i, 2] - abc[j, 2]  # unit normals point the same way: offset difference
+    cos = abc[i, 0] * abc[j, 0] + abc[i, 1] * abc[j, 1]
+    either = lines.border[i] | lines.border[j]
+    keep = (cos >= math.cos(math.radians(MAX_PAIR_DIFF_DEG))) & ~(lines.border[i] & lines.border[j])
+    keep &= gap >= np.where(either, min_clipped_gap, min_gap)
+    return np.stack([i[keep], j[keep]], axis=1), gap[keep]
+
+
+def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
+    p = np.cross(l1, l2)
+    w = p[..., 2:3]
+    w = np.where(np.abs(w) < 1e-9, 1e-9, w)
+    return np.asarray(p[..., :2] / w, dtype=np.float64)
+
+
+def find_quad(edges: GreyFrame) -> QuadHit | None:
+    """The best card-shaped quadrilateral the edge map supports, or None."""
+    h, w = edges.shape
+    segs = segments(edges)
+    if len(segs) < 2:
+        return None
+    hor, ver = _lines_of(segs, w, h)
+    min_short = math.sqrt(MIN_AREA_SHARE * w * h / ID1_ASPECT)
+    hp, h_gap = _pairs(hor, 0.3 * min_short, 0.8 * min_short)
+    vp, v_gap = _pairs(ver, 0.3 * min_short * ID1_ASPECT, 0.8 * min_short * ID1_ASPECT)
+    if len(hp) == 0 or len(vp) == 0:
+        return None
+    # width over height of each combination, by kind of clipping, before any corner is computed
+    ratio = v_gap[None, :] / h_gap[:, None]
+    h_clip = np.asarray(hor.border[hp].any(axis=1), dtype=np.bool_)[:, None]
+    v_clip = np.asarray(ver.border[vp].any(axis=1), dtype=np.bool_)[None, :]
+    lo = np.where(v_clip, 0.3 * MIN_ASPECT, 0.85 * MIN_ASPECT)
+    hi = np.where(h_clip, MAX_ASPECT / 0.3, 1.15 * MAX_ASPECT)
+    hi_idx, vi_idx = np.nonzero((ratio >= lo) & (ratio <= hi) & ~(h_clip & v_clip))
+    if len(hi_idx) == 0:
+        return None
+    top, right = hp[hi_idx, 0], vp[vi_idx, 1]
+    bottom, left = hp[hi_idx, 1], vp[vi_idx, 0]
+
+    def per_side(h_field: npt.NDArray[Any], v_field: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return np.stack([h_field[top], v_field[right], h_field[bottom], v_field[left]], axis=1)
+
+    abc = per_side(hor.abc, ver.abc)
+    border = per_side(hor.border, ver.border)
+    t_min, t_max = per_side(hor.t_min, ver.t_min), per_side(hor.t_max, ver.t_max)
+    cover = per_side(hor.cover, ver.cover)
+    quads = np.stack(
+        [
+            _meet(abc[:, 0], abc[:, 3]),
+            _meet(abc[:, 0], abc[:, 1]),
+            _meet(abc[:, 2], abc[:, 1]),
+            _meet(abc[:, 2], abc[:, 3]),
+        ],
+        axis=1,
+    )
+    # each real side must lie within its line's edges, and be mostly covered by them
+    u = np.stack([abc[..., 1], -abc[..., 0]], axis=-1)
+    t0 = (quads * u).sum(axis=-1)
+    t1 = (np.roll(quads, -1, axis=1) * u).sum(axis=-1)
+    s_lo, s_hi = np.minimum(t0, t1), np.maximum(t0, t1)
+    span = s_hi - s_lo
+    # a clipped card's sides run right up to the border; a whole one's may be broken by fingers
+    clipped = border.any(axis=1, keepdims=True)
+    slack = np.where(clipped, 4.0, 0.12 * span + 2.0)
+    on_edges = (s_lo >= t_min - slack) & (s_hi <= t_max + slack) & (cover >= 0.6 * span)
+    keep = (on_edges | border).all(axis=1)
+    quads, border = quads[keep], border[keep]
+    if len(quads) == 0:
+        return None
+    keep = _shape_ok(quads, border, w, h)
+    quads, border = quads[keep], border[keep]
+    if len(quads) == 0:
+        return None
+    support = _support(edges, quads, border)
+    real = ~border
+    clipped = border.any(axis=1)
+    least = np.where(clipped, CLIPPED_SIDE_SUPPORT, MIN_SIDE_SUPPORT)
+    side_ok = np.where(real, support >= least[:, None], True).all(axis=1)
+    mean = (support * real).sum(axis=1) / real.sum(axis=1)
+    good = side_ok & (mean >= MIN_MEAN_SUPPORT)
+    if not good.any():
+        return None
+    # the biggest well-supported outline: shapes inside the card (photo, colour band) are smaller
+    score = np.where(good, _area(quads) * mean**2, -1.0)
+    best = int(np.argmax(score))
+    return QuadHit(quads[best], bool(clipped[best]), float(mean[best]))
+
+
+def _area(quads: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    x, y = quads[..., 0], quads[..., 1]
+    return np.asarray(
+        0.5 * np.abs((x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)),
+        dtype=np.float64,
+    )
+
+
+def _shape_ok(
+    quads: npt.NDArray[np.float64], border: npt.NDArray[np.bool_], w: int, h: int
+) -> npt.NDArray[np.bool_]:
+    x, y = quads[..., 0], quads[..., 1]
+    inside = ((x >= -1.5) & (x <= w + 0.5) & (y >= -1.5) & (y <= h + 0.5)).all(axis=1)
+    edge = np.roll(quads, -1, axis=1) - quads  # top, right, bottom, left
+    turn = (
+        edge[..., 0] * np.roll(edge, -1, axis=1)[..., 1]
+        - edge[..., 1] * np.roll(edge, -1, axis=1)[..., 0]
+    )
+    convex = (turn > 0).all(axis=1)
+    side = np.hypot(edge[..., 0], edge[..., 1])
+    across = (side[:, 0] + side[:, 2]) / 2  # top and bottom
+    down = (side[:, 1] + side[:, 3]) / 2
+    long_side, short_side = np.maximum(across, down), np.maximum(np.minimum(across, down), 1e-6)
+    aspect = long_side / short_side
+    whole = ~border.any(axis=1) & (aspect >= MIN_ASPECT) & (aspect <= MAX_ASPECT)
+    # Clipped: the side facing the border gives the card's true size; the visible depth
+    # must not exceed it.
+    clipped_lr = border[:, 1] | border[:, 3]
+    facing_lr = np.where(border[:, 1], side[:, 3], side[:, 1])
+    facing_tb = np.where(border[:, 0], side[:, 2], side[:, 0])
+    depth_ratio = np.where(
+        clipped_lr, across / (facing_lr * ID1_ASPECT), down / (facing_tb / ID1_ASPECT)
+    )
+    facing = np.where(clipped_lr, facing_lr / h, facing_tb / w)
+    clipped = border.any(axis=1) & (depth_ratio >= 0.3) & (depth_ratio <= 1.05)
+    clipped &= facing >= MIN_CLIPPED_FACING
+    big = _area(quads) >= MIN_AREA_SHARE * w * h
+    return np.asarray(inside & convex & big & (whole | clipped), dtype=np.bool_)
+
+
+def _support(
+    edges: GreyFrame, quads: npt.NDArray[np.float64], border: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """Per side, the share of sample points with an edge pixel within one pixel."""
+    h, w = edges.shape
+    near = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)[None, None, :, None]
+    start, end = quads[:, :, None, :], np.roll(quads, -1, axis=1)[:, :, None, :]
+    pts = start + (end - start) * t
+    xs = np.clip(np.rint(pts[..., 0]).astype(np.intp), 0, w - 1)
+    ys = np.clip(np.rint(pts[..., 1]).astype(np.intp), 0, h - 1)
+    hit = near[ys, xs] > 0
+    share = np.asarray(hit.mean(axis=2), dtype=np.float64)
+    return np.where(border, 1.0, share)
+
+
+def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:
+    """The corners again, each real side refitted to the edge pixels along it."""
+    q = hit.corners
+    h, w = edges.shape
+    x0, y0 = (max(0, int(v) - 3) for v in q.min(axis=0))
+    x1, y1 = (min(n, int(v) + 4) for v, n in zip(q.max(axis=0), (w, h), strict=True))
+    ys, xs = np.nonzero(edges[y0:y1, x0:x1])
+    pts = np.stack([xs + x0, ys + y0], axis=1).astype(np.float32)
+    q = hit.corners
+    lines: list[npt.NDArray[np.float64]] = []
+    for k in range(4):
+        p0, p1 = q[k], q[(k + 1) % 4]
+        d = p1 - p0
+        length = float(np.hypot(*d))
+        u = d / max(length, 1e-9)
+        n = np.array([-u[1], u[0]])
+        rel = pts - p0
+        along, off = rel @ u, rel @ n
+        sel = (np.abs(off) <= 1.6) & (along >= 0.08 * length) & (along <= 0.92 * length)
+        if sel.sum() >= 8:
+            vx, vy, x0, y0 = cv2.fitLine(pts[sel], cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+            a, b = -float(vy), float(vx)
+            lines.append(np.array([a, b, -(a * x0 + b * y0)]))
+        else:
+            lines.append(np.array([n[0], n[1], -float(n @ p0)]))
+    out = np.array([_meet(lines[(k + 3) % 4], lines[k]) for k in range(4)])
+    if np.abs(out - q).max() > 3.0:  # a refit pulled astray by clutter along the side
+        return q
+    return out
