@@ -1,6 +1,7 @@
 """A scripted practitioner: joins as host with the PIN (through the kiosk's own wire client),
 admits each guest from the waiting room after a delay, sends a test pattern and a 440 Hz tone,
-and counts what it receives back."""
+and counts what it receives back. In a direct-media room it offers to each guest it admits
+(the node holds that offer until the guest answers)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kiosk.pexip.client import InfinityClient
 from kiosk.pexip.conference import Conference
 from kiosk.pexip.errors import PexipError
 from kiosk.pexip.events import (
+    CallDisconnected,
     InfinityEvent,
     ParticipantCreate,
     ParticipantDelete,
@@ -66,8 +68,16 @@ class PractitionerBot:
         return self._audio_in[0]
 
     async def start(self) -> None:
-        """Join as host and place a call sending the test pattern and the tone."""
-        await self.conference.join(self._display_name, pin=self._pin)
+        """Join as host; in a transcoded room, place the call at once."""
+        token = await self.conference.join(self._display_name, pin=self._pin)
+        if not token.direct_media:
+            await self._call()
+
+    async def _call(self) -> None:
+        """Offer the test pattern and the tone; an empty answer (a direct-media offer nobody
+        took) closes the connection again."""
+        if self._pc is not None:
+            await self._pc.close()
         pc = self._pc = RTCPeerConnection()
 
         @pc.on("track")
@@ -79,6 +89,9 @@ class PractitionerBot:
         pc.addTrack(ToneTrack())
         await pc.setLocalDescription(await pc.createOffer())
         answer = await self.conference.place_call(pc.localDescription.sdp)
+        if not answer:
+            await pc.close()
+            return
         await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         await self.conference.ack()
 
@@ -109,6 +122,9 @@ class PractitionerBot:
                 self._guests.discard(uuid)
                 self.departed.append(uuid)
                 self.guest_left.set()
+            case CallDisconnected() if self.conference.direct_media and self._pc is not None:
+                pc, self._pc = self._pc, None
+                self._spawn(pc.close())
             case _:
                 pass
 
@@ -121,3 +137,6 @@ class PractitionerBot:
             await self._step.participant(uuid).unlock(token)
             self.admitted.append(uuid)
             log.info("admitted a guest from the waiting room")
+        if self.conference.direct_media:
+            with contextlib.suppress(PexipError):
+                await self._call()

@@ -11,10 +11,10 @@ import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from kiosk.pexip import Admitted, Conference, InfinityClient, Signal, Waiting
+from kiosk.pexip import Admitted, Conference, InfinityClient, RemoteOffer, Signal, Waiting
 from kiosk.refnode import RefNode, RoomSpec
 from kiosk.refnode.practitioner import PractitionerBot
-from kiosk.refnode.tracks import PatternTrack, ToneTrack
+from kiosk.refnode.tracks import PatternTrack, ToneTrack, drain
 
 ALIAS, HOST_PIN = "123456", "4321"
 
@@ -102,3 +102,45 @@ async def _eventually(check: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         await asyncio.sleep(0.05)
     return bool(check())
+
+
+async def test_in_a_direct_media_room_the_bot_offers_to_the_guest_it_admits() -> None:
+    node = RefNode([RoomSpec(ALIAS, HOST_PIN, direct_media=True)])
+    await node.start()
+    bot = PractitionerBot(node.base_url, ALIAS, HOST_PIN, admit_after_s=0.2)
+    await bot.start()
+    client = InfinityClient(node.base_url, ["127.0.0.1"])
+    guest = Conference(client, ALIAS)
+    pc = RTCPeerConnection()
+    pc.addTrack(ToneTrack())
+    pc.addTrack(PatternTrack())
+    frames = [0]
+    drains: list[asyncio.Task[None]] = []
+    pc.on("track", lambda t: drains.append(asyncio.ensure_future(drain(t, frames))))
+    signals: list[Signal] = []
+    try:
+        await guest.join("Kari", direct_media=True)
+        ignored = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        assert await guest.place_call(ignored) == ""
+        iterator = aiter(guest.signals())
+        async with asyncio.timeout(10):
+            while not signals or not isinstance(signals[-1], RemoteOffer):
+                signals.append(await anext(iterator))
+        offer = signals[-1]
+        assert isinstance(offer, RemoteOffer)
+        await pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        await guest.ack(pc.localDescription.sdp)
+        assert await _eventually(lambda: frames[0] >= 30, 10)
+        assert await _eventually(lambda: bot.video_frames_received >= 10, 10)
+        await guest.leave()
+        await asyncio.wait_for(bot.guest_left.wait(), 5)
+    finally:
+        for task in drains:
+            task.cancel()
+        await pc.close()
+        await client.close()
+        await bot.leave()
+        await node.stop()
+    assert signals == [Waiting(), Admitted(), RemoteOffer(offer.sdp)]
+    assert bot.admitted == bot.departed == [guest.participant_uuid]
