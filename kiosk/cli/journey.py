@@ -53,7 +53,9 @@ async def run_journey(engine: Engine, plan: JourneyPlan) -> dict[str, Any]:
             engine.send(ev.Digit(digit))
         engine.send(ev.SubmitNumber())
         await _reach(engine, Phase.CHECKS, 5)
-        await engine.wait_for(lambda s: s.checks is not None, 20)
+        # A patient goes on once the picture is confirmed; the microphone line keeps waiting
+        # for them to speak, which a scripted patient never does.
+        await engine.wait_for(lambda s: s.checks is not None and s.checks.camera_ok, 20)
         checks = engine.state.checks
         continue_at = time.monotonic()
         engine.send(ev.Continue())

@@ -19,7 +19,7 @@ from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
 from kiosk.devices.frames import to_rgb
 from kiosk.engine.camera_vision import CardWatcher, QrJoinReader
-from kiosk.engine.checks_runner import run_quick_checks
+from kiosk.engine.checks_runner import live_checks
 from kiosk.engine.consultation import Consultation
 from kiosk.engine.timers import PhaseTimers
 from kiosk.engine.view import DeviceNotice, RgbFrame
@@ -91,6 +91,7 @@ class Engine:
         self._background: set[asyncio.Task[None]] = set()
         self._finishing: asyncio.Task[None] | None = None
         self._qr_task: asyncio.Task[None] | None = None
+        self._chime_confirmed = False
         self._card: CardWatcher | None = None
         self._card_task: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -126,6 +127,10 @@ class Engine:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def send(self, intent: ev.Intent) -> None:
+        if isinstance(intent, ev.HeardChime):
+            # Read by the live checks before they post their next summary, so the patient's
+            # "I heard it" is not overwritten by a summary that could not hear the chime.
+            self._chime_confirmed = True
         self.post(intent)
 
     def self_view_frame(self) -> tuple[int, RgbFrame] | None:
@@ -323,11 +328,17 @@ class Engine:
 
     def _start_checks(self) -> None:
         async def checks() -> None:
-            summary = await run_quick_checks(self._camera, self._audio)
-            self.post(ev.ChecksFinished(summary))
+            async for summary in live_checks(
+                self._camera,
+                self._audio,
+                self._config,
+                speaker_confirmed=lambda: self._chime_confirmed,
+            ):
+                self.post(ev.ChecksFinished(summary))
 
         if self._checks is not None:
             self._checks.cancel()
+        self._chime_confirmed = False
         self._checks = self._spawn(checks())
 
     def _knock(self, knock: cmd.Knock) -> None:

@@ -101,21 +101,23 @@ async def test_unreachable_node_says_so() -> None:
     assert phases_of(engine) == ["idle", "number", "checks", "joining", "error", "wiping", "idle"]
 
 
-async def test_nobody_admits_then_knock_again(node: str) -> None:
+async def test_nobody_admits_knocks_again_by_itself_then_asks(node: str) -> None:
     # The node's waiting-for-host timeout is 1.5 s here (900 s in production).
-    async with running_engine(kiosk_config(node)) as engine:
+    async with running_engine(kiosk_config(node, lobby_auto_knocks=1)) as engine:
         await knock(engine, DEMO_ROOM.alias)
         await engine.wait_for(lambda s: s.phase is Phase.ERROR, 15)
         assert engine.state.error is ErrorKind.LOBBY_TIMEOUT
         engine.send(ev.KnockAgain())
         await engine.wait_for(lambda s: s.phase is Phase.WAITING, 10)
-        assert engine.state.knocks == 2
+        assert engine.state.knocks == 3
         engine.send(ev.Cancel())
         await engine.wait_for(lambda s: s.phase is Phase.IDLE, 10)
     assert phases_of(engine) == [
         "idle",
         "number",
         "checks",
+        "joining",
+        "waiting",
         "joining",
         "waiting",
         "error",
