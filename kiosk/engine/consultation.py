@@ -129,7 +129,8 @@ class Consultation:
                 self._base_url, self._config.allowed_hosts, ca_file=self._config.ca_file or None
             )
             self._conference = pc.Conference(self._client, self._alias, clock=self._clock)
-            token = await self._conference.join(self._display_name, self._pin)
+            # Like Pexip's own clients, say we can take the far end's offer; the node decides.
+            token = await self._conference.join(self._display_name, self._pin, direct_media=True)
         except (pe.PexipError, OSError, TimeoutError) as exc:
             log.warning("knocking failed: %s", type(exc).__name__)
             self._post(ev.JoinFailed(error_kind(exc)))
@@ -150,21 +151,22 @@ class Consultation:
                 self._post(ev.RemovedByServer(reason))
             case pc.TokenLost(reason=reason):
                 self._post(ev.ParticipantLost(reason))
+            case pc.RemoteOffer(sdp=sdp):
+                self._spawn(self._answer_offer(sdp), name="answer-offer")
+            case pc.CallDropped():
+                # The node hung up our media but kept the participant: rebuild like an outage.
+                self._post(ev.MediaLost())
             case _:
                 log.info("conference: %s", type(signal).__name__)
 
-    async def _set_up_call(self, token: Token) -> None:
+    async def _replace_call(self, token: Token) -> Call:
+        """Close the call we have (if any) and make a new one with fresh tracks."""
         assert self._conference is not None
         self._call_ready.clear()
         if self._call is not None:
             old = self._call
             self._keep_counts(old)
             await old.close()
-            # The node replaces a participant's call when a new one is placed, so telling it
-            # about the old one is a courtesy that must not hold up the new call while the
-            # network is still out.
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(self._conference.hang_up_call(), HANG_UP_COURTESY_S)
         call = Call(
             CameraVideoTrack(self._camera),
             MicrophoneAudioTrack(self._audio),
@@ -172,14 +174,48 @@ class Consultation:
             ice_config(token, self._config),
         )
         self._call = call
+        return call
+
+    async def _set_up_call(self, token: Token) -> None:
+        assert self._conference is not None
+        had_call = self._call is not None
+        call = await self._replace_call(token)
+        if had_call:
+            # The node replaces a participant's call when a new one is placed, so telling it
+            # about the old one is a courtesy that must not hold up the new call while the
+            # network is still out.
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self._conference.hang_up_call(), HANG_UP_COURTESY_S)
         try:
             async with asyncio.timeout(CALL_SETUP_LIMIT_S):
                 offer = await call.offer()
                 answer = await self._conference.place_call(offer)
+                if not answer:
+                    # Direct media: the node ignored our offer; the far end's offer comes
+                    # as a RemoteOffer and is answered by a fresh call (_answer_offer).
+                    log.info("direct media: waiting for the far end's offer")
+                    return
                 await call.accept_answer(answer)
                 await self._conference.ack()
         except (pe.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
             log.warning("setting up the call failed: %s", type(exc).__name__)
+            self._post(ev.MediaLost())
+            return
+        self._call_ready.set()
+
+    async def _answer_offer(self, offer: str) -> None:
+        """Direct media: answer the far end's offer on a new peer connection and ack it."""
+        assert self._conference is not None
+        token = self._conference.token
+        if token is None:
+            return
+        call = await self._replace_call(token)
+        try:
+            async with asyncio.timeout(CALL_SETUP_LIMIT_S):
+                answer = await call.answer(offer)
+                await self._conference.ack(answer)
+        except (pe.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
+            log.warning("answering the far end's offer failed: %s", type(exc).__name__)
             self._post(ev.MediaLost())
             return
         self._call_ready.set()
