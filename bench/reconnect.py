@@ -95,6 +95,7 @@ async def run_trials(
             if result[1] is None:
                 break  # the call is gone; later trials would measure nothing
         engine.send(ev.HangUp())
+        await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
     return results
 
 

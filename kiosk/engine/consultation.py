@@ -99,6 +99,7 @@ class Consultation:
         self._admitted = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended = False
+        self._ending: asyncio.Future[bool] | None = None
         # Media runs in real time whatever clock the session uses.
         self._media_clock = MonotonicClock()
         self._video_frames = 0
@@ -266,7 +267,12 @@ class Consultation:
 
     async def end(self) -> bool:
         """Hang up, release the token and close everything; True when the token was released
-        (or none was ever granted). Never raises."""
+        (or none was ever granted). Never raises; a second call waits for the first."""
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._end())
+        return await asyncio.shield(self._ending)
+
+    async def _end(self) -> bool:
         self._ended = True
         for task in list(self._tasks):
             task.cancel()

@@ -173,15 +173,18 @@ class Engine:
         self._runner = asyncio.get_running_loop().create_task(self._run(), name="engine")
 
     async def stop(self) -> None:
+        # The runner first, so no queued intent starts anything while we take things down.
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
         self._timers.cancel_all()
         if self._checks:
             self._checks.cancel()
         if self._consultation is not None:
             await self._consultation.end()
             self._consultation = None
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+        if self._finishing is not None:
+            await asyncio.gather(self._finishing, return_exceptions=True)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
