@@ -100,6 +100,7 @@ class Consultation:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended = False
         self._ending: asyncio.Future[bool] | None = None
+        self._quality = "good"
         # Media runs in real time whatever clock the session uses.
         self._media_clock = MonotonicClock()
         self._video_frames = 0
@@ -109,6 +110,12 @@ class Consultation:
 
     def latest_remote_frame(self) -> tuple[int, RgbFrame] | None:
         return self._call.latest_remote_frame() if self._call else None
+
+    def connection_quality(self) -> str:
+        """The call's connection badge: "good", "fair" or "poor"."""
+        if self._call is None or not self._call_ready.is_set():
+            return "poor"
+        return self._quality
 
     def media_counts(self) -> tuple[int, int]:
         """Remote video and audio frames received over the whole consultation."""

@@ -329,6 +329,12 @@ class Engine:
         """The ID-card guide's current hint while the patient shows a card, else None."""
         return self._card.status if self._card is not None else None
 
+    def connection_quality(self) -> str:
+        consultation = self._consultation
+        if consultation is None or self._state.phase not in (Phase.IN_CALL, Phase.RECONNECTING):
+            return ""
+        return consultation.connection_quality()
+
     def _start_checks(self) -> None:
         async def checks() -> None:
             async for summary in live_checks(

@@ -13,6 +13,7 @@ from kiosk.base.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.session.events import Intent
 from kiosk.session.state import SessionState
+from kiosk.vision.idcard import CardStatus
 
 RgbFrame = npt.NDArray[np.uint8]  # height × width × 3, RGB, C-contiguous
 
@@ -54,4 +55,13 @@ class EngineView(Protocol):
 
     def remote_frame(self) -> tuple[int, RgbFrame] | None:
         """The newest decoded frame from the clinician, with its sequence number."""
+        ...
+
+    def card_status(self) -> CardStatus | None:
+        """While the patient shows an ID card: the guide's one hint (e.g. "card.closer",
+        "card.good") and where the card is; None otherwise."""
+        ...
+
+    def connection_quality(self) -> str:
+        """"good", "fair" or "poor" for the call's connection badge; "" outside a call."""
         ...
