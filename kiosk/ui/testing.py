@@ -65,6 +65,10 @@ class Pilot:
         name: str = self.app.root.ids.screens.current
         return name
 
+    def screens_widget(self, name: str) -> Any:
+        """The screen object called `name` (a session phase value)."""
+        return self.app.root.ids.screens.get_screen(name)
+
     def widget(self, widget_id: str) -> Any:
         """The widget with this id on the current screen (or the window around it)."""
         screen = self.app.root.ids.screens.current_screen
@@ -88,6 +92,7 @@ class Pilot:
         from kivy.base import EventLoop
         from kivy.core.window import Window
 
+        await self.frames(1)  # let the layout settle, as it has by the time a finger arrives
         target = self.widget(widget_id)
         x, y = target.to_window(*target.center)
         width, height = Window.size
@@ -104,7 +109,7 @@ class Pilot:
         await self.frames(2)
 
     async def wait_for(
-        self, predicate: Callable[[], bool], timeout: float = 5.0, what: str = ""
+        self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = ""
     ) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -115,7 +120,7 @@ class Pilot:
                 )
             await self.frames(1)
 
-    async def wait_for_screen(self, name: str, timeout: float = 5.0) -> None:
+    async def wait_for_screen(self, name: str, timeout: float = 10.0) -> None:
         await self.wait_for(lambda: self.screen_name == name, timeout, f"screen {name}")
         await self.frames(2)
 
