@@ -21,6 +21,7 @@ from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import initial_state, transition
 from kiosk.session.state import CheckLine, CheckStatus, CheckSummary, ErrorKind, SessionState
+from kiosk.vision.idcard import CardStatus
 
 GOOD_CHECKS = CheckSummary(
     camera_ok=True,
@@ -118,3 +119,9 @@ class ScriptedEngine:
         if not self.frames_on:
             return None
         return self._seq, synthetic_frame(*self.remote_size, self._seq, (60, 200, 255))
+
+    def card_status(self) -> CardStatus | None:
+        return None
+
+    def connection_quality(self) -> str:
+        return "good" if self._state.phase.value == "in_call" else ""
