@@ -92,20 +92,7 @@ async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize(
-    "direct_media",
-    [
-        False,
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the engine does not yet answer RemoteOffer with Conference.ack(sdp)",
-            ),
-        ),
-    ],
-    ids=["transcoded", "direct-media"],
-)
+@pytest.mark.parametrize("direct_media", [False, True], ids=["transcoded", "direct-media"])
 async def test_chromium_practitioner_admits_talks_and_sees_the_patient_leave(
     pulse_server: PulseServer, direct_media: bool
 ) -> None:
@@ -224,12 +211,8 @@ async def test_chromium_practitioner_in_a_direct_media_room_with_an_aiortc_guest
         await node.stop()
 
     assert signals == [Waiting(), Admitted(), RemoteOffer(offer.sdp), Removed(REMOVED_BY_HOST)]
-    assert seen["log"] == [
-        "joining",
-        "joined (direct media)",
-        "admitted",
-        "media connected",
-        "disconnected the patient",
-        "call disconnected",
-        "patient left",
-    ]
+    log = seen["log"]
+    assert log[:4] == ["joining", "joined (direct media)", "admitted", "media connected"]
+    # The End request's answer and the node's events race; the node's own order is fixed.
+    assert sorted(log[4:]) == ["call disconnected", "disconnected the patient", "patient left"]
+    assert log.index("call disconnected") < log.index("patient left")
