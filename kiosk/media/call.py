@@ -154,8 +154,10 @@ class Call:
             if stats.type == "outbound-rtp":
                 packets += stats.packetsSent
             elif stats.type == "remote-inbound-rtp":
-                rtt = float(stats.roundTripTime)
-                lost = float(stats.fractionLost) / 256.0
+                if stats.roundTripTime is not None:
+                    rtt = float(stats.roundTripTime)
+                if stats.fractionLost is not None:
+                    lost = float(stats.fractionLost) / 256.0
         return OutboundVideo(packets, rtt, lost)
 
     # -- lifetime ----------------------------------------------------------------------------
