@@ -103,7 +103,10 @@ def test_ready_after_the_start_screen_then_watchdog_until_the_ui_freezes(
 
         started = _messages(sock, 60.0, ready_and_pinging)
         names = [m for _, m in started]
-        assert "READY=1" in names, f"no READY=1; the app said: {app.stderr}"
+        if "READY=1" not in names:
+            app.kill()
+            _, err = app.communicate(timeout=10)
+            raise AssertionError(f"no READY=1 from the app; it said: {err.decode()[-2000:]}")
         ready_at = next(t for t, m in started if m == "READY=1")
         pings = [t for t, m in started if m == "WATCHDOG=1" and t > ready_at]
         assert len(pings) >= 3, f"expected regular WATCHDOG=1 after READY=1, got {names}"
