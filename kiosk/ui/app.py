@@ -17,6 +17,7 @@ os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_NO_CONFIG", "1")
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,18 +27,36 @@ from kivy.config import Config
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 
+from kiosk import __version__
 from kiosk.engine.view import DeviceNotice, EngineView
 from kiosk.session import events as ev
 from kiosk.session.state import Phase, SessionState
 from kiosk.ui.i18n import ASSETS, N_, Catalogues, Translations
 from kiosk.ui.keys import KeyboardLock
-from kiosk.ui.messages import device_notices, format_elapsed
-from kiosk.ui.screens import SCREENS, PhaseScreen, WaitingScreen
+from kiosk.ui.messages import card_hint, device_notices, format_elapsed, notice_message
+from kiosk.ui.screens import (
+    SCREENS,
+    InCallScreen,
+    PhaseScreen,
+    StaffPinScreen,
+    WaitingScreen,
+)
 from kiosk.ui.theme import THEME, Theme
 from kiosk.ui.video import VideoFeed
-from kiosk.ui.widgets import CheckLineView, KioskButton  # noqa: F401 - used by the KV rules
+from kiosk.ui.widgets import (  # noqa: F401 - used by the KV rules
+    BusySpinner,
+    CheckLineView,
+    CornerGesture,
+    KioskButton,
+    Overlay,
+)
 
 Config.set("kivy", "exit_on_escape", "0")
 
@@ -50,6 +69,10 @@ VIDEO_HZ = 20.0
 # Each catalogue holds its own name for its language.
 LANGUAGE_NAME = N_("This language's name")
 NOTICE_PHASES = frozenset({Phase.CHECKS, Phase.JOINING, Phase.WAITING, Phase.IN_CALL})
+SELF_VIEW_PHASES = frozenset({Phase.CHECKS, Phase.WAITING, Phase.IN_CALL, Phase.RECONNECTING})
+LARGE_TEXT_SCALE = 1.3
+# After admission in a nurse-assisted session, how long the call screen tells the nurse to go.
+NURSE_HINT_S = 20.0
 
 
 class KioskApp(App):  # type: ignore[misc]
@@ -59,6 +82,18 @@ class KioskApp(App):  # type: ignore[misc]
     state = ObjectProperty(SessionState(), rebind=True)
     notice_text = StringProperty("")
     clinic_phone = StringProperty("")
+    # Every font size in the KV rules is multiplied by this (large text: ~1.3, live).
+    font_scale = NumericProperty(1.0)
+    # Message id of the refusal or PIN notice for the current screen ("" for none).
+    state_notice = StringProperty("")
+    # The idle warning's countdown in whole seconds.
+    idle_left = NumericProperty(0)
+    # The ID-card guide's one live hint (message id) and whether the card is good.
+    card_hint = StringProperty("")
+    card_good = BooleanProperty(False)
+    connection = StringProperty("")  # "good" | "fair" | "poor" | ""
+    devices = ObjectProperty(DeviceNotice())
+    version = StringProperty(__version__)
 
     def __init__(self, engine: EngineView, fullscreen: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -77,6 +112,7 @@ class KioskApp(App):  # type: ignore[misc]
         self._clock_events: list[ClockEvent] = []
         self._devices = DeviceNotice()
         self._session_number = -1
+        self._idle_warning_since: float | None = None
         self._first_frame_sent = False
         self._loaded_kv: list[str] = []
 
@@ -143,9 +179,19 @@ class KioskApp(App):  # type: ignore[misc]
             # A new patient: nothing of the last one may stay on screen or in a texture.
             self.self_feed.clear()
             self.remote_feed.clear()
+            self.card_hint, self.card_good = "", False
+            if state.session_number != self._session_number:
+                for other in self.screens.values():
+                    other.show(state)
             self._session_number = state.session_number
         if state.language != self.language or not self.t:
             self._set_language(state.language)
+        if state.idle_warning and self._idle_warning_since is None:
+            self._idle_warning_since = self.engine.clock.now()
+        elif not state.idle_warning:
+            self._idle_warning_since = None
+        self.font_scale = LARGE_TEXT_SCALE if state.large_text else 1.0
+        self.state_notice = notice_message(state.notice)
         self.state = state
         # A phase without a screen of its own gets the neutral one rather than a stale screen.
         screen = self.screens.get(state.phase) or self.screens[Phase.WIPING]
@@ -173,21 +219,40 @@ class KioskApp(App):  # type: ignore[misc]
 
     def _poll_video(self, _dt: float) -> None:
         phase = self.state.phase
-        if phase in (Phase.CHECKS, Phase.WAITING, Phase.IN_CALL):
+        if phase in SELF_VIEW_PHASES:
             self.self_feed.poll()
         if phase is Phase.IN_CALL:
             self.remote_feed.poll()
+        if self.state.show_id and phase in (Phase.IN_CALL, Phase.RECONNECTING):
+            status = self.engine.card_status()
+            self.card_hint = card_hint(status.hint if status is not None else None)
+            self.card_good = status is not None and status.hint == "card.good"
+        elif self.card_hint:
+            self.card_hint, self.card_good = "", False
 
     def _update_clock_texts(self, *_args: object) -> None:
-        screen = self.screens.get(Phase.WAITING)
-        if isinstance(screen, WaitingScreen) and self.state.phase is Phase.WAITING:
-            screen.elapsed = format_elapsed(self.engine.clock.now() - self.state.phase_since)
+        state, now = self.state, self.engine.clock.now()
+        screen = self.screens.get(state.phase)
+        if isinstance(screen, WaitingScreen):
+            screen.elapsed = format_elapsed(now - state.phase_since)
+        elif isinstance(screen, StaffPinScreen):
+            screen.wait_s = max(0, math.ceil(state.pin_locked_until - now))
+        elif isinstance(screen, InCallScreen):
+            started = state.call_started_at
+            screen.nurse_may_leave = (
+                state.assisted and started is not None and now - started < NURSE_HINT_S
+            )
+        if self._idle_warning_since is not None:
+            left = state.timing.idle_warning_s - (now - self._idle_warning_since)
+            self.idle_left = max(0, math.ceil(left))
 
     def _tick(self, _dt: float) -> None:
         devices = self.engine.devices
         if devices != self._devices:
             self._devices = devices
+            self.devices = devices
             self._update_notices()
+        self.connection = self.engine.connection_quality()
         if self.on_ui_tick is not None:
             self.on_ui_tick()
 

@@ -2,7 +2,7 @@
 
 Escape, Alt+F4, Alt+Tab, Ctrl+Q, F11 and every other key are swallowed; the window's close
 request is refused. The only keys that do anything are digits, Backspace and Enter on the
-number screen, for a nurse with a keyboard.
+number, nurse and staff PIN screens, for a nurse with a keyboard.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from kiosk.session.state import Phase, SessionState
 KEY_BACKSPACE = 8
 KEY_ENTER = 13
 KEY_NUMPAD_ENTER = 271
+TYPING_PHASES = frozenset({Phase.NUMBER, Phase.NURSE, Phase.STAFF_PIN})
 
 
 class _View(Protocol):
@@ -48,12 +49,14 @@ class KeyboardLock:
         modifiers: list[str] | None = None,
         *_rest: object,
     ) -> bool:
-        if self._view.state.phase is Phase.NUMBER and not modifiers:
+        phase = self._view.state.phase
+        if phase in TYPING_PHASES and not modifiers:
             if codepoint and len(codepoint) == 1 and codepoint.isdigit():
                 self._view.send(ev.Digit(codepoint))
             elif key == KEY_BACKSPACE:
                 self._view.send(ev.DeleteDigit())
             elif key in (KEY_ENTER, KEY_NUMPAD_ENTER):
-                self._view.send(ev.SubmitNumber())
+                submit = ev.SubmitPin() if phase is Phase.STAFF_PIN else ev.SubmitNumber()
+                self._view.send(submit)
         self.swallowed += 1
         return True

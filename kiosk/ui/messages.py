@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 
 from kiosk.engine.view import DeviceNotice
-from kiosk.session.state import CheckStatus, CheckSummary, ErrorKind
+from kiosk.session.state import CheckLine, CheckStatus, CheckSummary, ErrorKind
 from kiosk.ui.i18n import N_
 
 
@@ -106,7 +106,7 @@ ADVICE: dict[str, str] = {
     "light.ok": N_("The light is good."),
     "light.too_dark": N_("It is too dark. Turn on a light."),
     "light.too_bright": N_("It is too bright. Move away from strong light."),
-    "light.backlit": N_("The light is behind you. Face the light if you can."),
+    "light.backlit": N_("Do not sit with the window behind you."),
     "light.uneven": N_("Your face is lit on one side only."),
     "framing.checking": N_("Looking for your face."),
     "framing.ok": N_("You are well placed."),
@@ -118,7 +118,12 @@ ADVICE: dict[str, str] = {
     "microphone.checking": N_("Checking the microphone."),
     "microphone.ok": N_("The microphone works."),
     "microphone.silent": N_("We cannot hear the microphone. The clinician may not hear you."),
+    "microphone.say_something": N_("Say a few words, and we will check the microphone."),
+    "microphone.clipping": N_("The sound is too loud. Sit a little further from the screen."),
+    "microphone.noisy": N_("It is noisy around you. Close the door if you can."),
+    "microphone.missing": N_("There is no microphone. Staff can help you."),
     "speaker.checking": N_("Listen for a sound."),
+    "speaker.playing": N_("Listen: the kiosk plays a sound now."),
     "speaker.ok": N_("The sound works."),
     "speaker.confirm": N_("Did you hear the sound? Then tap \u201cI heard the sound\u201d."),
     "speaker.confirmed": N_("You heard the sound."),
@@ -126,7 +131,16 @@ ADVICE: dict[str, str] = {
     "network.checking": N_("Checking the network."),
     "network.ok": N_("The network is good."),
     "network.slow": N_("The network is slow. The picture may be poorer."),
+    "network.poor": N_("The network is poor. The call may stop now and then."),
+    "network.node_unreachable": N_("We cannot reach the video service. Staff can help you."),
+    "network.host_not_allowed": N_(
+        "The video service is not set up on this kiosk. Staff can help."
+    ),
+    "network.turn_unreachable": N_("Part of the network is closed. The call may still work."),
 }
+
+# With the number of faces the check counted (from the line's detail "faces=<n>").
+PEOPLE_COUNT_N = N_("We see {count} people. Everyone taking part should be in the picture.")
 
 STATUS_FALLBACK: dict[CheckStatus, str] = {
     CheckStatus.RUNNING: N_("Checking."),
@@ -141,6 +155,7 @@ class ShownLine:
     name: str  # message id of the check's name
     advice: str  # message id of the sentence
     status: CheckStatus
+    values: tuple[tuple[str, str], ...] = ()  # placeholders in the sentence
 
 
 def check_lines(summary: CheckSummary | None) -> tuple[ShownLine, ...]:
@@ -151,14 +166,7 @@ def check_lines(summary: CheckSummary | None) -> tuple[ShownLine, ...]:
             for name in ("camera", "microphone", "speaker")
         )
     if summary.lines:
-        return tuple(
-            ShownLine(
-                CHECK_NAMES.get(line.name, line.name),
-                ADVICE.get(line.advice, STATUS_FALLBACK[line.status]),
-                line.status,
-            )
-            for line in summary.lines
-        )
+        return tuple(_shown(line) for line in summary.lines)
     camera = (
         ("camera.synthetic", CheckStatus.WARN)
         if summary.camera_synthetic
@@ -180,6 +188,31 @@ def check_lines(summary: CheckSummary | None) -> tuple[ShownLine, ...]:
         ShownLine(CHECK_NAMES[key.split(".")[0]], ADVICE[key], status)
         for key, status in (camera, microphone, speaker)
     )
+
+
+def _shown(line: CheckLine) -> ShownLine:
+    name = CHECK_NAMES.get(line.name, line.name)
+    if line.advice == "framing.people_count":
+        count = detail_figure(line.detail, "faces")
+        if count is not None and count >= 2:
+            return ShownLine(name, PEOPLE_COUNT_N, line.status, (("count", str(count)),))
+    return ShownLine(name, ADVICE.get(line.advice, STATUS_FALLBACK[line.status]), line.status)
+
+
+def detail_figure(detail: str, key: str) -> int | None:
+    """A whole number from a check line's detail ("faces=2 light=0.4"), None if absent."""
+    for part in detail.split():
+        name, _, value = part.partition("=")
+        if name == key:
+            try:
+                return int(float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def any_failed(summary: CheckSummary | None) -> bool:
+    return summary is not None and any(line.status is CheckStatus.FAIL for line in summary.lines)
 
 
 NOTICE_CAMERA_SYNTHETIC = N_(
@@ -207,3 +240,55 @@ def format_elapsed(seconds: float) -> str:
     """mm:ss, counting up past an hour as minutes (a wait that long is rare and still readable)."""
     whole = max(0, int(seconds))
     return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+# state.notice keys: something refused, said on the screen where it happened.
+NOTICES: dict[str, str] = {
+    "qr.host_not_allowed": N_(
+        "This QR code is not from the clinic. Type the number from the text message."
+    ),
+    "qr.bad_link": N_("We found no number in this QR code. Type the number from the text message."),
+    "qr.not_https": N_("This QR code is not a safe link. Type the number from the text message."),
+    "qr.not_text": N_("This QR code is not an invitation. Type the number from the text message."),
+    "qr.too_long": N_("This QR code is not an invitation. Type the number from the text message."),
+    "pin.wrong": N_("Wrong PIN."),
+    "pin.locked": N_("Too many wrong PINs. The PIN pad is locked."),
+}
+QR_FALLBACK = N_("This QR code cannot be used. Type the number from the text message.")
+QR_HINT = N_("You can also hold the QR code from the invitation up to the camera.")
+PIN_WAIT = N_("Try again in {seconds} s.")
+
+
+def notice_message(key: str) -> str:
+    """The sentence for a state.notice key; "" for no notice."""
+    if not key:
+        return ""
+    if key in NOTICES:
+        return NOTICES[key]
+    return QR_FALLBACK if key.startswith("qr.") else ""
+
+
+# The ID-card guide says one thing at a time (engine.card_status().hint).
+CARD_HINTS: dict[str, str] = {
+    "card.none": N_("Hold your ID card up to the camera."),
+    "card.closer": N_("Hold the card a little closer."),
+    "card.further": N_("Hold the card a little further away."),
+    "card.inside_frame": N_("Keep the whole card inside the frame."),
+    "card.straighten": N_("Hold the card straight."),
+    "card.glare": N_("Tilt the card a little, it reflects the light."),
+    "card.hold_still": N_("Hold the card still."),
+    "card.ok": N_("Good. Keep holding the card there."),
+    "card.good": N_("Hold the card still \u2013 the clinician can see it now."),
+}
+CARD_START = N_("Hold your ID card inside the yellow frame.")
+
+
+def card_hint(hint: str | None) -> str:
+    return CARD_HINTS.get(hint or "", CARD_START)
+
+
+CONNECTION: dict[str, str] = {
+    "good": N_("Good connection"),
+    "fair": N_("Fair connection"),
+    "poor": N_("Poor connection"),
+}

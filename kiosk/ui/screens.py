@@ -4,13 +4,25 @@ intents to the buttons (messages up, through `app.send`)."""
 
 from __future__ import annotations
 
+from kivy.app import App
 from kivy.factory import Factory
-from kivy.properties import ListProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-from kiosk.session.state import CheckStatus, ErrorKind, Phase, SessionState
-from kiosk.ui.messages import ERRORS, ErrorText, check_lines
+from kiosk.session import events as ev
+from kiosk.session.state import ErrorKind, Phase, SessionState
+from kiosk.ui.messages import ERRORS, ErrorText, any_failed, check_lines
+
+MAX_NAME = 60
+# Check advice that asks the patient whether the test sound was heard.
+CHIME_ADVICE = frozenset({"speaker.confirm", "speaker.playing"})
 
 
 class PhaseScreen(Screen):  # type: ignore[misc]
@@ -32,24 +44,38 @@ class NumberScreen(PhaseScreen):
         self.slots = [state.digits[i] if i < len(state.digits) else "" for i in range(6)]
 
 
+def _fill_check_lines(screen: Screen, state: SessionState) -> list[tuple[str, str, str]]:
+    """Draw the check lines into the screen's `lines` box; returns (name, advice, status)."""
+    shown = check_lines(state.checks)
+    box = screen.ids.get("lines")
+    if box is not None:
+        box.clear_widgets()
+        for line in shown:
+            box.add_widget(
+                Factory.CheckLineView(
+                    check=line.name,
+                    advice=line.advice,
+                    values=dict(line.values),
+                    status=line.status.value,
+                )
+            )
+    return [(line.name, line.advice, line.status.value) for line in shown]
+
+
 class ChecksScreen(PhaseScreen):
     # (name id, advice id, status value) per line; the KV rule draws them.
     lines = ListProperty([])
     asks_for_chime = ObjectProperty(False)
+    failed = BooleanProperty(False)
 
     def show(self, state: SessionState) -> None:
         super().show(state)
-        shown = check_lines(state.checks)
-        self.lines = [(line.name, line.advice, line.status.value) for line in shown]
         summary = state.checks
         self.asks_for_chime = summary is not None and any(
-            line.name == "speaker" and line.status is not CheckStatus.PASS for line in summary.lines
+            line.name == "speaker" and line.advice in CHIME_ADVICE for line in summary.lines
         )
-        box = self.ids.get("lines")
-        if box is not None:
-            box.clear_widgets()
-            for name, advice, status in self.lines:
-                box.add_widget(Factory.CheckLineView(check=name, advice=advice, status=status))
+        self.failed = any_failed(summary)
+        self.lines = _fill_check_lines(self, state)
 
 
 class JoiningScreen(PhaseScreen):
@@ -61,7 +87,8 @@ class WaitingScreen(PhaseScreen):
 
 
 class InCallScreen(PhaseScreen):
-    pass
+    # The nurse may leave once the clinician has let the patient in (set by the app's clock).
+    nurse_may_leave = BooleanProperty(False)
 
 
 class ReconnectingScreen(PhaseScreen):
@@ -90,6 +117,61 @@ class WipingScreen(PhaseScreen):
     pass
 
 
+class StaffPinScreen(PhaseScreen):
+    dots = StringProperty("")  # one dot per typed digit; the digits themselves never show
+    # Seconds until the pad takes a PIN again (set by the app's clock).
+    wait_s = NumericProperty(0)
+
+    def show(self, state: SessionState) -> None:
+        super().show(state)
+        self.dots = " ".join("\u2022" * len(state.pin_digits))
+
+
+class NurseScreen(PhaseScreen):
+    slots = ListProperty([""] * 6)
+    # What the nurse typed; kept here because the session strips trailing spaces.
+    typed_name = StringProperty("")
+
+    def show(self, state: SessionState) -> None:
+        super().show(state)
+        self.slots = [state.digits[i] if i < len(state.digits) else "" for i in range(6)]
+        if state.phase is not Phase.NURSE:
+            self.typed_name = state.display_name
+
+    def type_letter(self, letter: str) -> None:
+        """Add a key's letter: capital at the start of each part of the name, small after."""
+        typed = self.typed_name
+        if len(typed) >= MAX_NAME:
+            return
+        if letter == " " and (not typed or typed.endswith(" ")):
+            return
+        starts_word = not typed or typed[-1] in " -"
+        self._set_name(typed + (letter.upper() if starts_word else letter.lower()))
+
+    def delete_letter(self) -> None:
+        self._set_name(self.typed_name[:-1])
+
+    def _set_name(self, name: str) -> None:
+        self.typed_name = name
+        App.get_running_app().send(ev.SetDisplayName(name))
+
+
+class MaintenanceScreen(PhaseScreen):
+    lines = ListProperty([])
+    # The measured figures behind each line, for IT (never anything about a patient).
+    details = StringProperty("")
+
+    def show(self, state: SessionState) -> None:
+        super().show(state)
+        self.lines = _fill_check_lines(self, state)
+        summary = state.checks
+        self.details = (
+            "\n".join(f"{line.name}: {line.detail}" for line in summary.lines if line.detail)
+            if summary is not None
+            else ""
+        )
+
+
 SCREENS: dict[Phase, type[PhaseScreen]] = {
     Phase.IDLE: IdleScreen,
     Phase.NUMBER: NumberScreen,
@@ -101,6 +183,9 @@ SCREENS: dict[Phase, type[PhaseScreen]] = {
     Phase.ENDED: EndedScreen,
     Phase.ERROR: ErrorScreen,
     Phase.WIPING: WipingScreen,
+    Phase.STAFF_PIN: StaffPinScreen,
+    Phase.NURSE: NurseScreen,
+    Phase.MAINTENANCE: MaintenanceScreen,
 }
 
 

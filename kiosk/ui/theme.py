@@ -43,6 +43,8 @@ class Theme:
     recording_text: Rgba = hex_rgba("#ffffff")
     video_backdrop: Rgba = hex_rgba("#000000")
     guide: Rgba = hex_rgba("#ffcc00")
+    guide_good: Rgba = hex_rgba("#3ddc84")  # the card is readable
+    overlay: Rgba = (0.02, 0.05, 0.09, 0.94)  # behind the idle warning
 
     # Sizes in sp (type) and dp (everything else).
     font_huge: float = 64
@@ -88,6 +90,11 @@ TEXT_PAIRS: tuple[TextPair, ...] = (
     TextPair("notice", THEME.notice_text, THEME.notice, False),
     TextPair("recording", THEME.recording_text, THEME.recording, False),
     TextPair("text over video", THEME.text, THEME.video_backdrop, False),
+    TextPair("connection good", THEME.ok, THEME.video_backdrop, False),
+    TextPair("connection fair", THEME.warn, THEME.video_backdrop, False),
+    TextPair("connection poor", THEME.fail, THEME.video_backdrop, False),
+    TextPair("notice on background", THEME.warn, THEME.background, False),
+    TextPair("idle warning", THEME.text, THEME.overlay, False),
 )
 
 
