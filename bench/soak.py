@@ -26,11 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import emit  # noqa: E402
-from kiosk.base.privacy import configure_logging  # noqa: E402
-from kiosk.cli.journey import JourneyError, JourneyPlan, run_journey  # noqa: E402
-from kiosk.cli.wiring import running_engine  # noqa: E402
-from kiosk.config import load_config, with_overrides  # noqa: E402
+from bench._common import emit
+from kiosk.base.privacy import configure_logging
+from kiosk.cli.journey import JourneyError, JourneyPlan, run_journey
+from kiosk.cli.wiring import running_engine
+from kiosk.config import load_config, with_overrides
 
 # A room that exists only inside the node this script starts.
 ALIAS = "246810"
