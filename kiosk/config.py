@@ -57,6 +57,8 @@ class KioskConfig:
     camera: str = ""
     microphone: str = ""
     speaker: str = ""
+    # A speakerphone that cancels its own echo: leave PulseAudio's canceller out.
+    echo_cancel_bypass: bool = False
     fullscreen: bool = False
     lobby_limit_s: float = 900.0
     ended_return_s: float = 15.0

@@ -79,7 +79,7 @@ async def windowed(admit_after_s: float) -> None:
     async with demo_node(admit_after_s) as demo:
         print(f"Demo: type the number {demo.room.alias} on the kiosk.", flush=True)
         config = demo_config(demo.base_url)
-        async with running_engine(config) as engine:
+        async with running_engine(config, echo_cancel=True) as engine:
             await KioskApp(engine, fullscreen=config.fullscreen).async_run(async_lib="asyncio")
 
 

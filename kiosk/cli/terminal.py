@@ -33,7 +33,9 @@ async def _run() -> None:
     config_path = Path(os.environ.get("KIOSK_CONFIG", DEFAULT_PATH))
     config = load_config(config_path)
     metrics = KioskMetrics()
-    async with running_engine(config, on_task_failure=lambda exc: die("engine", exc)) as engine:
+    async with running_engine(
+        config, on_task_failure=lambda exc: die("engine", exc), echo_cancel=True
+    ) as engine:
         management = Management(engine, metrics)
         metrics.serve(config.management_host, config.management_port)
         watcher = ConfigWatcher(config_path, config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -9,7 +10,10 @@ from kiosk.base.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
+from kiosk.devices.echo import EchoCanceller
 from kiosk.engine.engine import Engine
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -18,7 +22,17 @@ async def running_engine(
     clock: Clock | None = None,
     on_task_failure: Callable[[BaseException], None] | None = None,
     watch_media: bool = True,
+    echo_cancel: bool = False,
 ) -> AsyncIterator[Engine]:
+    """With `echo_cancel`, PulseAudio's canceller sits between the call and the room's
+    speaker and microphone; it must start before the audio streams open so that they take
+    the cancelled devices."""
+    echo = EchoCanceller(config.speaker, config.microphone, bypass=config.echo_cancel_bypass)
+    echo_missing = False
+    if echo_cancel:
+        status = echo.start()
+        echo_missing = status.missing
+        log.info("echo cancellation: %s %s", status.mode.value, status.reason)
     camera = CameraHub.from_config(config.camera)
     audio = AudioIO(config.microphone, config.speaker)
     camera.start()
@@ -31,6 +45,7 @@ async def running_engine(
         on_task_failure=on_task_failure,
         watch_media=watch_media,
     )
+    engine.echo_cancel_missing = echo_missing
     await engine.start()
     try:
         yield engine
@@ -38,3 +53,5 @@ async def running_engine(
         await engine.stop()
         camera.stop()
         audio.stop()
+        if echo_cancel:
+            echo.stop()

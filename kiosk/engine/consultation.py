@@ -21,6 +21,7 @@ from kiosk.engine.view import RgbFrame
 from kiosk.media.call import Call, CallError
 from kiosk.media.ice import IceConfig
 from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_call
+from kiosk.media.quality import QualityChange, QualityController
 from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from kiosk.pexip import conference as pc
 from kiosk.pexip import errors as pe
@@ -101,6 +102,7 @@ class Consultation:
         self._ended = False
         self._ending: asyncio.Future[bool] | None = None
         self._quality = "good"
+        self._camera_track: CameraVideoTrack | None = None
         # Media runs in real time whatever clock the session uses.
         self._media_clock = MonotonicClock()
         self._video_frames = 0
@@ -175,14 +177,30 @@ class Consultation:
             old = self._call
             self._keep_counts(old)
             await old.close()
+        camera_track = CameraVideoTrack(self._camera)
         call = Call(
-            CameraVideoTrack(self._camera),
+            camera_track,
             MicrophoneAudioTrack(self._audio),
             self._audio,
             ice_config(token, self._config),
         )
         self._call = call
+        self._camera_track = camera_track
         return call
+
+    def _adapt_quality(self, call: Call) -> None:
+        """From the moment media flows: send what the network and the CPU can carry."""
+        for task in list(self._tasks):
+            if task.get_name() == "send-quality":
+                task.cancel()
+        assert self._camera_track is not None
+
+        def on_change(change: QualityChange) -> None:
+            self._quality = change.level.name
+
+        controller = QualityController(call.outbound_video, self._camera_track, on_change=on_change)
+        self._quality = controller.level.name
+        self._spawn(controller.run(), name="send-quality")
 
     async def _set_up_call(self, token: Token) -> None:
         assert self._conference is not None
@@ -210,6 +228,7 @@ class Consultation:
             self._post(ev.MediaLost())
             return
         self._call_ready.set()
+        self._adapt_quality(call)
 
     async def _answer_offer(self, offer: str) -> None:
         """Direct media: answer the far end's offer on a new peer connection and ack it."""
@@ -227,6 +246,7 @@ class Consultation:
             self._post(ev.MediaLost())
             return
         self._call_ready.set()
+        self._adapt_quality(call)
 
     async def _watch_media(self) -> None:
         """From admission on: announce the call's first picture, then watch that media keeps

@@ -95,6 +95,7 @@ class Engine:
         self._card: CardWatcher | None = None
         self._card_task: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
+        self.echo_cancel_missing = False
         self._self_view_seq = -1
         self._self_view_rgb: RgbFrame | None = None
         self.record = JourneyRecord(phases=[self._state.phase.value])
@@ -120,6 +121,7 @@ class Engine:
             camera_unplugged=self._camera.state is CameraState.UNPLUGGED,
             microphone_silent=self._audio.microphone_missing,
             speaker_missing=self._audio.speaker_missing,
+            echo_cancel_missing=self.echo_cancel_missing,
         )
 
     def subscribe(self, listener: Callable[[SessionState], None]) -> Callable[[], None]:

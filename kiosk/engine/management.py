@@ -67,6 +67,7 @@ class Management:
         self._metrics.device_present("camera", not devices.camera_synthetic)
         self._metrics.device_present("microphone", not devices.microphone_silent)
         self._metrics.device_present("speaker", not devices.speaker_missing)
+        self._metrics.device_present("echo_canceller", not devices.echo_cancel_missing)
         if state.checks is not None and state.checks.complete:
             for line in state.checks.lines:
                 self._metrics.check_result(line.name, line.status.value)
@@ -84,6 +85,7 @@ class Management:
             "camera_unplugged": devices.camera_unplugged,
             "microphone_missing": devices.microphone_silent,
             "speaker_missing": devices.speaker_missing,
+            "echo_cancel_missing": devices.echo_cancel_missing,
         }
 
     def is_idle(self) -> bool:

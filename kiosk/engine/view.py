@@ -26,6 +26,8 @@ class DeviceNotice:
     camera_unplugged: bool = False
     microphone_silent: bool = False  # no microphone found: the clinician cannot hear you
     speaker_missing: bool = False
+    # PulseAudio's echo canceller could not be set up: the clinician may hear themselves.
+    echo_cancel_missing: bool = False
 
 
 class EngineView(Protocol):
@@ -63,5 +65,5 @@ class EngineView(Protocol):
         ...
 
     def connection_quality(self) -> str:
-        """"good", "fair" or "poor" for the call's connection badge; "" outside a call."""
+        """ "good", "fair" or "poor" for the call's connection badge; "" outside a call."""
         ...
