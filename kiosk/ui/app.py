@@ -128,6 +128,11 @@ class KioskApp(App):  # type: ignore[misc]
         text: str = self.t[message]
         return text.format(**values) if values else text
 
+    def fmt(self, text: str, **values: object) -> str:
+        """Fill a translated text's placeholders. KV rules write `app.fmt(app.t["..."], x=1)`
+        rather than `app.tr(...)` so that the rule follows a change of language."""
+        return text.format(**values)
+
     # -- life cycle ---------------------------------------------------------------------------
 
     def build(self) -> Any:

@@ -78,6 +78,17 @@ class Pilot:
                 return found
         raise LookupError(f"expected a widget with id {widget_id!r} on screen {self.screen_name}")
 
+    def texts(self) -> list[str]:
+        """Every text on every screen (shown or not) and around them, for privacy checks."""
+        texts: list[str] = []
+        widgets = [self.app.root, *self.app.screens.values()]
+        for top in widgets:
+            for widget in top.walk():
+                text = getattr(widget, "text", None)
+                if isinstance(text, str) and text:
+                    texts.append(text)
+        return texts
+
     async def frames(self, count: int = 1) -> None:
         """Wait until Kivy has run `count` more frames."""
         from kivy.clock import Clock

@@ -1,6 +1,6 @@
 """A virtual screen for tests that open a real window.
 
-`xvfb_display` (session scope) starts `Xvfb -screen 0 1280x800x24` on a display number Xvfb
+`xvfb_display` (session scope) starts `Xvfb -screen 0 1920x1080x24` on a display number Xvfb
 picks itself (-displayfd, so parallel workers never collide), sets DISPLAY and stops it at
 the end. Use it from a conftest: `from tests.support.xvfb import xvfb_display  # noqa: F401`.
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-SCREEN = "1280x800x24"
+SCREEN = "1920x1080x24"
 
 
 def start_xvfb(screen: str = SCREEN, timeout: float = 10.0) -> tuple[subprocess.Popen[bytes], str]:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.pulse import pulse_server
 from tests.support.xvfb import xvfb_display
 
-__all__ = ["xvfb_display"]
+__all__ = ["pulse_server", "xvfb_display"]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "artifacts" / "screenshots"
 

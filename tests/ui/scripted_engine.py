@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kiosk.base.clock import MonotonicClock
+from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.config import KioskConfig
 from kiosk.engine.view import DeviceNotice, RgbFrame
 from kiosk.session import commands as cmd
@@ -58,10 +58,15 @@ class ScriptedEngine:
     join_result: ErrorKind | None = None  # None: the knock succeeds
     answer_knocks: bool = True  # False: the test answers the knock itself (to see JOINING)
     devices: DeviceNotice = field(default_factory=DeviceNotice)
-    clock: MonotonicClock = field(default_factory=MonotonicClock)
+    clock: Clock = field(default_factory=MonotonicClock)
     camera_size: tuple[int, int] = (640, 480)
     remote_size: tuple[int, int] = (640, 360)
     frames_on: bool = True
+    # What the ID-card guide and the connection badge report; set by the test.
+    card: CardStatus | None = None
+    quality: str = "good"
+    # None: the PIN pad refuses every PIN; else the PIN it accepts.
+    pin: str | None = None
     # Whole histories for the tests to assert.
     intents: list[ev.Intent] = field(default_factory=list)
     commands: list[cmd.Command] = field(default_factory=list)
@@ -108,6 +113,8 @@ class ScriptedEngine:
             loop.call_later(0.05, self.inject, answer)
         elif isinstance(command, cmd.Wipe):
             loop.call_later(0.05, self.inject, ev.Wiped())
+        elif isinstance(command, cmd.CheckPin):
+            loop.call_later(0.05, self.inject, ev.PinChecked(command.pin == self.pin))
 
     def self_view_frame(self) -> tuple[int, RgbFrame] | None:
         if not self.frames_on:
@@ -121,7 +128,7 @@ class ScriptedEngine:
         return self._seq, synthetic_frame(*self.remote_size, self._seq, (60, 200, 255))
 
     def card_status(self) -> CardStatus | None:
-        return None
+        return self.card if self._state.show_id else None
 
     def connection_quality(self) -> str:
-        return "good" if self._state.phase.value == "in_call" else ""
+        return self.quality if self._state.phase.value in ("in_call", "reconnecting") else ""
