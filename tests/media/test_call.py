@@ -120,11 +120,15 @@ async def test_call_exchanges_video_and_audio_and_closes_clean(
         assert far.acked
         first = await call.wait_first_video(timeout=10)
         assert 0 < first - started < 5
-        await asyncio.sleep(2.0)
+        # The meter shows the newest 20 ms block only: sample it over the two seconds, so a
+        # single underrun on a loaded machine does not read as silence.
+        heard = []
+        for _ in range(40):
+            await asyncio.sleep(0.05)
+            heard.append(audio.level.rms_dbfs)
         received_video = call.remote_video_frames
         received_audio = call.remote_audio_frames
         latest = call.latest_remote_frame()
-        speaker_level = audio.level
         counters = await call.inbound()
     finally:
         await call.close()
@@ -143,7 +147,7 @@ async def test_call_exchanges_video_and_audio_and_closes_clean(
     assert rgb.shape == (120, 160, 3) and rgb.dtype == np.uint8
     assert call.latest_remote_frame() is None  # forgotten at close
     # The far end's tone was played by the speaker and heard back on the null sink's monitor.
-    assert speaker_level.rms_dbfs > -25
+    assert sorted(heard)[len(heard) // 2] > -25, f"speaker levels heard back: {heard}"
     # ... and our microphone sent it back to the far end.
     echoed = np.concatenate(far.audio[-50:])
     assert np.sqrt(np.mean((echoed / 32768.0) ** 2)) > 0.05
