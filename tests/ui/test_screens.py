@@ -184,6 +184,10 @@ async def test_every_screen_in_language(
         await clock.advance(21)
         await pilot.wait_for(lambda: text_of(pilot, "nurse_hint") == "", what="hint gone")
         await step(ev.HangUp(), ev.Dismiss(), screen="idle")
+        # The finished session leaves nothing behind: no name, number or language.
+        await pilot.frames(2)
+        assert [t for t in pilot.texts() if "Kari" in t or "654321" in t] == []
+        assert pilot.app.language == "nb" and engine.state.display_name == ""
 
         await choose_language()
         await step(ev.StaffGesture(StaffRole.MAINTENANCE), screen="staff_pin")
