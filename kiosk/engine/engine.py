@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.base.memory import release_free_memory
 from kiosk.base.pins import PinHashError, check_pin
 from kiosk.base.privacy import SESSION_SECRETS
 from kiosk.config import KioskConfig
@@ -403,5 +405,8 @@ class Engine:
         self._audio.volume = fresh.volume
         self._audio.muted = fresh.muted
         self._self_view_rgb = None
+        # The call's buffers are gone now; hand their memory back before the next patient.
+        gc.collect()
+        release_free_memory()
         self.record.wiped = True
         self.post(ev.Wiped())
