@@ -26,12 +26,16 @@ MIN_SEGMENT_PX = 12.0  # shorter straight runs are text, texture or noise
 MAX_LINES = 16  # per orientation, longest first
 MAX_TILT_DEG = 40.0  # a side further from the frame axes than this is not a card side
 MAX_PAIR_DIFF_DEG = 16.0  # opposite sides under perspective are not quite parallel
-MIN_AREA_SHARE = 0.035  # of the searched frame: a card a fifth of its width
+MIN_AREA_SHARE = 0.045  # of the searched frame: a card a fifth of its width
 MIN_SIDE_SUPPORT = 0.7  # share of a side's samples lying on an edge
 MIN_CLIPPED_FACING = 0.38  # the card's side facing the border, of the frame's height or width
 CLIPPED_SIDE_SUPPORT = 0.85  # stricter: the sides must run right up to the border
 MIN_MEAN_SUPPORT = 0.8
 SAMPLES_PER_SIDE = 24
+STEP_OFFSET_PX = 2.0  # either side of a card side, where its colours are read
+MIN_COLOUR_STEP = 14  # grey levels in the most different channel
+END_SAMPLES = 6
+MIN_END_SUPPORT = 0.8
 Lines = npt.NDArray[np.float64]  # n × 3, a·x + b·y + c = 0 with a² + b² = 1
 
 
@@ -150,8 +154,12 @@ def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
     return np.asarray(p[..., :2] / w, dtype=np.float64)
 
 
-def find_quad(edges: GreyFrame) -> QuadHit | None:
-    """The best card-shaped quadrilateral the edge map supports, or None."""
+def find_quad(edges: GreyFrame, colour: BgrFrame | None = None) -> QuadHit | None:
+    """The best card-shaped quadrilateral the edge map supports, or None.
+
+    With `colour` (the picture the edges came from), a side also counts where the colours
+    on its two sides differ: a light card before light skin leaves gaps in grey edges.
+    """
     h, w = edges.shape
     segs = segments(edges)
     if len(segs) < 2:
@@ -199,7 +207,8 @@ def find_quad(edges: GreyFrame) -> QuadHit | None:
     # a clipped card's sides run right up to the border; a whole one's may be broken by fingers
     clipped = border.any(axis=1, keepdims=True)
     slack = np.where(clipped, 4.0, 0.12 * span + 2.0)
-    on_edges = (s_lo >= t_min - slack) & (s_hi <= t_max + slack) & (cover >= 0.6 * span)
+    overlap = np.minimum(s_hi, t_max + slack) - np.maximum(s_lo, t_min - slack)
+    on_edges = (overlap >= np.where(clipped, 0.8 * span, 0.6 * span)) & (cover >= 0.6 * span)
     keep = (on_edges | border).all(axis=1)
     quads, border = quads[keep], border[keep]
     if len(quads) == 0:
@@ -208,13 +217,15 @@ def find_quad(edges: GreyFrame) -> QuadHit | None:
     quads, border = quads[keep], border[keep]
     if len(quads) == 0:
         return None
-    support = _support(edges, quads, border)
+    support = _support(edges, quads, border, colour)
     real = ~border
     clipped = border.any(axis=1)
     least = np.where(clipped, CLIPPED_SIDE_SUPPORT, MIN_SIDE_SUPPORT)
     side_ok = np.where(real, support >= least[:, None], True).all(axis=1)
     mean = (support * real).sum(axis=1) / real.sum(axis=1)
     good = side_ok & (mean >= MIN_MEAN_SUPPORT)
+    if clipped.any():
+        good[clipped] &= _reach_border(edges, quads[clipped], border[clipped], colour)
     if not good.any():
         return None
     # the biggest well-supported outline: shapes inside the card (photo, colour band) are smaller
@@ -264,19 +275,63 @@ def _shape_ok(
 
 
 def _support(
-    edges: GreyFrame, quads: npt.NDArray[np.float64], border: npt.NDArray[np.bool_]
+    edges: GreyFrame,
+    quads: npt.NDArray[np.float64],
+    border: npt.NDArray[np.bool_],
+    colour: BgrFrame | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Per side, the share of sample points with an edge pixel within one pixel."""
-    h, w = edges.shape
+    """Per side, the share of sample points on an edge (see `_on_edge`)."""
     near = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)[None, None, :, None]
-    start, end = quads[:, :, None, :], np.roll(quads, -1, axis=1)[:, :, None, :]
-    pts = start + (end - start) * t
-    xs = np.clip(np.rint(pts[..., 0]).astype(np.intp), 0, w - 1)
-    ys = np.clip(np.rint(pts[..., 1]).astype(np.intp), 0, h - 1)
-    hit = near[ys, xs] > 0
+    t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)
+    hit = _on_edge(near, colour, quads, np.roll(quads, -1, axis=1), t)
     share = np.asarray(hit.mean(axis=2), dtype=np.float64)
     return np.where(border, 1.0, share)
+
+
+def _reach_border(
+    edges: GreyFrame,
+    quads: npt.NDArray[np.float64],
+    border: npt.NDArray[np.bool_],
+    colour: BgrFrame | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Whether the two sides meeting the border side of each clipped quad run right up to
+    it: a whole card's sides stop at its corners, some way short of the border."""
+    near = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    b = np.argmax(border, axis=1)
+    rows = np.arange(len(quads))
+    # side b-1 ends at corner b and side b+1 starts at corner b+1, both on the border
+    far = np.stack([quads[rows, (b + 3) % 4], quads[rows, (b + 2) % 4]], axis=1)
+    at = np.stack([quads[rows, b], quads[rows, (b + 1) % 4]], axis=1)
+    hit = _on_edge(near, colour, far, at, np.linspace(0.8, 0.99, END_SAMPLES))
+    return np.asarray((hit.mean(axis=2) >= MIN_END_SUPPORT).all(axis=1), dtype=np.bool_)
+
+
+def _on_edge(
+    near: GreyFrame,
+    colour: BgrFrame | None,
+    start: npt.NDArray[np.float64],
+    end: npt.NDArray[np.float64],
+    t: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """For lines start → end (n × k × 2), whether the points at fractions `t` of each have an
+    edge pixel within one pixel, or (given `colour`) a colour step across the line."""
+    h, w = near.shape
+    s, e = start[:, :, None, :], end[:, :, None, :]
+    pts = s + (e - s) * t[None, None, :, None]
+    hit = near[_px(pts[..., 1], h), _px(pts[..., 0], w)] > 0
+    if colour is not None:
+        d = e - s
+        normal = np.stack([-d[..., 1], d[..., 0]], axis=-1)
+        normal *= STEP_OFFSET_PX / np.maximum(np.hypot(d[..., 0], d[..., 1]), 1e-9)[..., None]
+        a, b = pts + normal, pts - normal
+        ca = colour[_px(a[..., 1], h), _px(a[..., 0], w)].astype(np.int16)
+        cb = colour[_px(b[..., 1], h), _px(b[..., 0], w)].astype(np.int16)
+        hit |= np.abs(ca - cb).max(axis=-1) >= MIN_COLOUR_STEP
+    return np.asarray(hit, dtype=np.bool_)
+
+
+def _px(v: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.intp]:
+    return np.clip(np.rint(v).astype(np.intp), 0, n - 1)
 
 
 def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:

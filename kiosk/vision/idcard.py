@@ -118,7 +118,7 @@ def _shrink(image: BgrFrame, width: int) -> BgrFrame:
 
 def _find(small: BgrFrame, scale: float, frame: BgrFrame) -> tuple[Corners, bool] | None:
     edges = edge_map(np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8))
-    hit = find_quad(edges)
+    hit = find_quad(edges, small)
     if hit is None:
         return None
     corners = refine(edges, hit)
