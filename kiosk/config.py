@@ -44,6 +44,8 @@ class KioskConfig:
     allowed_hosts: tuple[str, ...] = ("join.nhn.no",)
     # A PEM bundle of extra CAs to trust (a hospital's own); the system's CAs stay trusted.
     ca_file: str = ""
+    # A six-digit room IT keeps for test calls from the maintenance screen ("" for none).
+    test_room: str = ""
     clinic_name: str = "Poliklinikken"
     clinic_phone: str = ""
     # What the clinician sees as the patient's name unless a nurse types one.
@@ -97,6 +99,8 @@ def validate_config(config: KioskConfig) -> KioskConfig:
                 f"{name} must be 1-63 lower-case letters, digits, '.', '_' or '-' "
                 f"(got {getattr(config, name)!r})"
             )
+    if config.test_room and not (len(config.test_room) == 6 and config.test_room.isdigit()):
+        raise ConfigError(f"test_room must be six digits or empty (got {config.test_room!r})")
     if not config.allowed_hosts:
         raise ConfigError("allowed_hosts must name at least one host (got an empty list)")
     host = urlsplit(config.node_url).hostname or ""

@@ -158,6 +158,12 @@ class SetDisplayName(Intent):
 class StartTestCall(Intent):
     """From the maintenance screen: knock on the configured test room."""
 
+    alias: str
+
+    def __post_init__(self) -> None:
+        if len(self.alias) != 6 or not self.alias.isdigit():
+            raise ValueError(f"the test room must be six digits (got {len(self.alias)} characters)")
+
 
 # -- events: what the engine saw happen ------------------------------------------------------
 

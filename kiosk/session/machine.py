@@ -224,6 +224,12 @@ def _nurse_submit(state: SessionState, event: ev.Event, now: float) -> Step:
     return Step(_stay(step.state, assisted=True, staff_role=None), step.commands)
 
 
+def _test_call(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.StartTestCall)
+    nxt = _go(state, Phase.JOINING, now, digits=event.alias, display_name="Test", checks=None)
+    return Step(nxt, (StopChecks(), _knock(nxt)))
+
+
 def _maintenance_checks(state: SessionState, event: ev.Event, now: float) -> Step:
     return Step(_stay(state, checks=None), (RunChecks(), _idle_timer(state)))
 
@@ -654,6 +660,7 @@ _add(
     Phase.MAINTENANCE,
     {
         ev.RerunChecks: _maintenance_checks,
+        ev.StartTestCall: _test_call,
         ev.ChecksFinished: _checks_finished,
         ev.Cancel: _cancel_checks,
         ev.Dismiss: _cancel_checks,

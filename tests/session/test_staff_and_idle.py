@@ -147,3 +147,22 @@ def test_a_refused_qr_code_is_said_and_cleared_by_typing() -> None:
 def test_display_name_is_bounded() -> None:
     with pytest.raises(ValueError, match="got 61"):
         ev.SetDisplayName("x" * 61)
+
+
+def test_a_test_call_from_maintenance_knocks_on_the_test_room() -> None:
+    events = [
+        ev.StaffGesture(StaffRole.MAINTENANCE),
+        ev.Digit("9"),
+        ev.SubmitPin(),
+        ev.PinChecked(ok=True),
+        ev.StartTestCall("555000"),
+        ev.Knocked(),
+        ev.Admitted(),
+        ev.HangUp(),
+    ]
+    state, phases, commands = run(events)
+    assert phases == ["idle", "staff_pin", "maintenance", "joining", "waiting", "in_call", "ended"]
+    knock = next(c for c in commands if isinstance(c, cmd.Knock))
+    assert (knock.alias, knock.display_name) == ("555000", "Test")
+    with pytest.raises(ValueError, match="six digits"):
+        ev.StartTestCall("12")
