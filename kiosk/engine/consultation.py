@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 
 # No inbound media for this long in a call is an outage (aiortc itself needs 24-36 s).
 OUTAGE_WINDOW_S = 2.0
-# One attempt at (re)building the call; the session retries with backoff after it.
-CALL_SETUP_LIMIT_S = 4.0
+# How long the node may take to answer one attempt at (re)building the call; the session
+# retries with backoff after it. A cut link fails at once; this bounds a silent one. Making
+# the offer is local work and not counted: a Pi needs seconds for it under load.
+CALL_SETUP_LIMIT_S = 8.0
 HANG_UP_COURTESY_S = 0.3
 
 
@@ -213,8 +215,8 @@ class Consultation:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self._conference.hang_up_call(), HANG_UP_COURTESY_S)
         try:
+            offer = await call.offer()
             async with asyncio.timeout(CALL_SETUP_LIMIT_S):
-                offer = await call.offer()
                 answer = await self._conference.place_call(offer)
                 if not answer:
                     # Direct media: the node ignored our offer; the far end's offer comes
