@@ -64,3 +64,6 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # ICE pair checks and RTP packets, several a second: only worth reading when they fail.
+    for chatty in ("aioice", "aiortc"):
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 
 # Before kivy is imported: no command-line parsing, no log files (nothing on disk), no
-# escape-to-exit.
+# escape-to-exit, and Kivy's messages go through Python logging like everyone else's, so the
+# kiosk's redacting formatter sees them (Kivy's own console handler would print records as they
+# are, and turn the root logger up to debug).
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_NO_CONFIG", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 import logging
 import math
