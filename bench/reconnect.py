@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import emit, median, p95
 
+from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
 from kiosk.engine.engine import Engine
 from kiosk.session import events as ev
@@ -37,12 +38,7 @@ SETTLE_S = 2.0
 
 
 async def join(engine: Engine) -> None:
-    engine.send(ev.Tap())
-    for digit in ROOM_ALIAS:
-        engine.send(ev.Digit(digit))
-    engine.send(ev.SubmitNumber())
-    await engine.wait_for(lambda s: s.checks is not None, 15)
-    engine.send(ev.Continue())
+    await knock(engine, ROOM_ALIAS)
     await engine.wait_for(lambda s: s.phase is Phase.IN_CALL and s.remote_media, 30)
 
 

@@ -14,9 +14,9 @@ import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from kiosk.cli.demo import demo_config
+from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig
-from kiosk.engine.engine import Engine
 from kiosk.pexip import Admitted, Conference, InfinityClient, RemoteOffer, Removed, Signal, Waiting
 from kiosk.refnode import RefNode, RoomSpec
 from kiosk.refnode.room import REMOVED_BY_HOST_REASON as REMOVED_BY_HOST
@@ -41,15 +41,6 @@ FULL_JOURNEY = [
     "wiping",
     "idle",
 ]
-
-
-async def knock(engine: Engine, alias: str) -> None:
-    engine.send(ev.Tap())
-    for digit in alias:
-        engine.send(ev.Digit(digit))
-    engine.send(ev.SubmitNumber())
-    await engine.wait_for(lambda s: s.checks is not None, 20)
-    engine.send(ev.Continue())
 
 
 def speaker_level(pulse: PulseServer, seconds: float) -> float:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kiosk.cli.demo import DEMO_ROOM, demo_config, demo_node
-from kiosk.cli.journey import JourneyPlan, run_journey
+from kiosk.cli.journey import JourneyPlan, knock, run_journey
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig, with_overrides
 from kiosk.engine.engine import Engine
@@ -34,15 +34,6 @@ FULL_JOURNEY = [
 
 def kiosk_config(base_url: str, **changes: Any) -> KioskConfig:
     return with_overrides(demo_config(base_url, KioskConfig(camera="synthetic")), **changes)
-
-
-async def knock(engine: Engine, alias: str) -> None:
-    engine.send(ev.Tap())
-    for digit in alias:
-        engine.send(ev.Digit(digit))
-    engine.send(ev.SubmitNumber())
-    await engine.wait_for(lambda s: s.checks is not None, 10)
-    engine.send(ev.Continue())
 
 
 def phases_of(engine: Engine) -> list[str]:

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from kiosk.cli.journey import knock as knock_on
 from kiosk.cli.wiring import running_engine
 from kiosk.engine.engine import Engine
-from kiosk.session import events as ev
 from kiosk.session.state import Phase
 from tests.support.far_end import ROOM_ALIAS, FarEnd
 from tests.support.netns import NetLab
@@ -36,12 +36,7 @@ async def engine(far: FarEnd, pulse_server: PulseServer) -> AsyncIterator[Engine
 
 
 async def knock(engine: Engine) -> None:
-    engine.send(ev.Tap())
-    for digit in ROOM_ALIAS:
-        engine.send(ev.Digit(digit))
-    engine.send(ev.SubmitNumber())
-    await engine.wait_for(lambda s: s.checks is not None, 15)
-    engine.send(ev.Continue())
+    await knock_on(engine, ROOM_ALIAS)
 
 
 async def in_call_with_media(engine: Engine, timeout: float = 20.0) -> None:

@@ -160,7 +160,7 @@ def test_a_test_call_from_maintenance_knocks_on_the_test_room() -> None:
         ev.Admitted(),
         ev.HangUp(),
     ]
-    state, phases, commands = run(events)
+    _, phases, commands = run(events)
     assert phases == ["idle", "staff_pin", "maintenance", "joining", "waiting", "in_call", "ended"]
     knock = next(c for c in commands if isinstance(c, cmd.Knock))
     assert (knock.alias, knock.display_name) == ("555000", "Test")
