@@ -281,7 +281,7 @@ def _support(
     colour: BgrFrame | None = None,
 ) -> npt.NDArray[np.float64]:
     """Per side, the share of sample points on an edge (see `_on_edge`)."""
-    near = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)
     hit = _on_edge(near, colour, quads, np.roll(quads, -1, axis=1), t)
     share = np.asarray(hit.mean(axis=2), dtype=np.float64)
@@ -296,7 +296,7 @@ def _reach_border(
 ) -> npt.NDArray[np.bool_]:
     """Whether the two sides meeting the border side of each clipped quad run right up to
     it: a whole card's sides stop at its corners, some way short of the border."""
-    near = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     b = np.argmax(border, axis=1)
     rows = np.arange(len(quads))
     # side b-1 ends at corner b and side b+1 starts at corner b+1, both on the border
