@@ -55,18 +55,21 @@ def edge_map(image: BgrFrame | GreyFrame) -> GreyFrame:
 def segments(edges: GreyFrame) -> npt.NDArray[np.float64]:
     """Straight runs of the edge map as n × 4 (x0, y0, x1, y1), at least MIN_SEGMENT_PX long."""
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    parts: list[npt.NDArray[np.float64]] = []
-    for contour in contours:
-        if len(contour) < 2 * MIN_SEGMENT_PX:
-            continue
-        v = cv2.approxPolyDP(contour, 1.2, True).reshape(-1, 2).astype(np.float64)
-        ends = np.roll(v, -1, axis=0)
-        keep = np.hypot(*(ends - v).T) >= MIN_SEGMENT_PX
-        if keep.any():
-            parts.append(np.hstack([v[keep], ends[keep]]))
-    if not parts:
+    polys = [
+        cv2.approxPolyDP(c, 1.2, True).reshape(-1, 2)
+        for c in contours
+        if len(c) >= 2 * MIN_SEGMENT_PX
+    ]
+    if not polys:
         return np.zeros((0, 4))
-    return np.vstack(parts)
+    v = np.concatenate(polys).astype(np.float64)
+    sizes = np.array([len(p) for p in polys])
+    first = np.cumsum(sizes) - sizes
+    following = np.arange(len(v)) + 1  # each vertex's successor, closing every polygon
+    following[first + sizes - 1] = first
+    ends = v[following]
+    keep = np.hypot(*(ends - v).T) >= MIN_SEGMENT_PX
+    return np.hstack([v[keep], ends[keep]])
 
 
 @dataclass(frozen=True)
@@ -96,30 +99,43 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
     a, b = np.where(flip, -a, a), np.where(flip, -b, b)
     mid = (segs[:, :2] + segs[:, 2:]) / 2
     c = -(a * mid[:, 0] + b * mid[:, 1])
-    order = np.argsort(-length)
+    tilt = math.radians(MAX_TILT_DEG)
+    is_h = np.minimum(theta, math.pi - theta) <= tilt
+    # a side further from the frame axes than MAX_TILT_DEG is no card side: drop it early
+    upright = is_h | (np.abs(theta - math.pi / 2) <= tilt)
+    segs, length, theta, is_h = segs[upright], length[upright], theta[upright], is_h[upright]
+    a, b, c, mid = a[upright], b[upright], c[upright], mid[upright]
     dtheta = np.abs((theta[:, None] - theta[None, :] + math.pi / 2) % math.pi - math.pi / 2)
     dist = np.abs(a[:, None] * mid[None, :, 0] + b[:, None] * mid[None, :, 1] + c[:, None])
     same = (dtheta < math.radians(4.0)) & (dist < 2.5)  # row i: segments on i's line
     taken = np.zeros(len(segs), bool)
-    rows: dict[bool, list[tuple[float, ...]]] = {True: [], False: []}
-    tilt = math.radians(MAX_TILT_DEG)
-    for i in order:
+    seeds: list[int] = []
+    members: list[npt.NDArray[np.bool_]] = []
+    for i in np.argsort(-length):  # greedy, longest first: only the grouping is sequential
         if taken[i]:
             continue
         member = same[i] & ~taken
         taken |= member
-        t = theta[i]
-        is_h = bool(min(t, math.pi - t) <= tilt)
-        if not is_h and abs(t - math.pi / 2) > tilt:
-            continue
-        ux, uy = b[i], -a[i]
-        ts = np.concatenate([segs[member, 0] * ux + segs[member, 1] * uy,
-                             segs[member, 2] * ux + segs[member, 3] * uy])  # fmt: skip
-        lo, hi = float(ts.min()), float(ts.max())
-        cover = min(hi - lo, float(length[member].sum()))
-        rows[is_h].append((float(a[i]), float(b[i]), float(c[i]), lo, hi, cover, 0.0))
-    for is_h in (True, False):  # the best-covered lines only
-        rows[is_h] = sorted(rows[is_h], key=lambda r: -r[5])[:MAX_LINES]
+        seeds.append(int(i))
+        members.append(member)
+    rows: dict[bool, list[tuple[float, ...]]] = {True: [], False: []}
+    if seeds:
+        k = np.array(seeds)
+        m = np.array(members)
+        ux, uy = b[k][:, None], -a[k][:, None]  # along each seed's line
+        t0 = segs[None, :, 0] * ux + segs[None, :, 1] * uy
+        t1 = segs[None, :, 2] * ux + segs[None, :, 3] * uy
+        lo = np.where(m, np.minimum(t0, t1), np.inf).min(axis=1)
+        hi = np.where(m, np.maximum(t0, t1), -np.inf).max(axis=1)
+        cover = np.minimum(hi - lo, (m * length[None, :]).sum(axis=1))
+        for side in (True, False):  # the best-covered lines only
+            at = np.flatnonzero(is_h[k] == side)
+            best = at[np.argsort(-cover[at], kind="stable")][:MAX_LINES]
+            rows[side] = [
+                (float(a[k[j]]), float(b[k[j]]), float(c[k[j]]),
+                 float(lo[j]), float(hi[j]), float(cover[j]), 0.0)
+                for j in best
+            ]  # fmt: skip
     big = 1e6
     rows[True] += [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)]
     rows[False] += [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)]
@@ -148,10 +164,12 @@ def _pairs(
 
 
 def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
-    p = np.cross(l1, l2)
-    w = p[..., 2:3]
+    """Where lines l1 and l2 cross (the cross product of their homogeneous forms)."""
+    a1, b1, c1 = l1[..., 0], l1[..., 1], l1[..., 2]
+    a2, b2, c2 = l2[..., 0], l2[..., 1], l2[..., 2]
+    w = a1 * b2 - b1 * a2
     w = np.where(np.abs(w) < 1e-9, 1e-9, w)
-    return np.asarray(p[..., :2] / w, dtype=np.float64)
+    return np.stack([(b1 * c2 - c1 * b2) / w, (c1 * a2 - a1 * c2) / w], axis=-1)
 
 
 def find_quad(edges: GreyFrame, colour: BgrFrame | None = None) -> QuadHit | None:
