@@ -140,9 +140,9 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
     rows[True] += [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)]
     rows[False] += [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)]
     out = []
-    for is_h in (True, False):
-        m = np.array(rows[is_h], dtype=np.float64)
-        out.append(_LineSet(m[:, :3], m[:, 3], m[:, 4], m[:, 5], m[:, 6] > 0))
+    for side in (True, False):
+        table = np.array(rows[side], dtype=np.float64)
+        out.append(_LineSet(table[:, :3], table[:, 3], table[:, 4], table[:, 5], table[:, 6] > 0))
     return out[0], out[1]
 
 
