@@ -1,0 +1,38 @@
+"""Tests that measure real-time media (calls, audio levels, frame rates, reconnect times)
+share one pytest-xdist worker, so two of them never compete for the two cores and each
+measures the kiosk rather than the other test. Everything else spreads over both workers
+(`make test` runs `pytest -n 2 --dist loadgroup`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REALTIME = (
+    "checks/test_audio.py",
+    "checks/test_summary.py",
+    "devices/test_audio.py",
+    "devices/test_echo.py",
+    "e2e/",
+    "engine/test_engine.py",
+    "engine/test_faults.py",
+    "engine/test_management.py",
+    "engine/test_privacy.py",
+    "media/test_call.py",
+    "media/test_call_audio_controls.py",
+    "media/test_quality_netlab.py",
+    "refnode/",
+    "support/test_netns.py",
+    "ui/test_journey.py",
+    "ui/test_scene_screens.py",
+    "ui/test_staff.py",
+)
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = Path(str(item.fspath)).resolve().relative_to(_TESTS).as_posix()
+        if relative.startswith(REALTIME):
+            item.add_marker(pytest.mark.xdist_group("realtime"))
