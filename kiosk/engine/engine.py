@@ -234,7 +234,7 @@ class Engine:
             self._note_phase(step.state.phase)
         for command in step.commands:
             self._execute(command)
-        self._follow_camera(before, self._state)
+        self._follow_camera(self._state)
         for listener in list(self._listeners):
             listener(self._state)
 
@@ -306,7 +306,7 @@ class Engine:
         log.info("%s PIN %s", role, "accepted" if ok else "refused")
         self.post(ev.PinChecked(ok))
 
-    def _follow_camera(self, before: SessionState, after: SessionState) -> None:
+    def _follow_camera(self, after: SessionState) -> None:
         """Start or stop reading the camera for QR join codes and the ID-card guide."""
         scanning = after.phase in (Phase.NUMBER, Phase.NURSE)
         if scanning and self._qr_task is None:
