@@ -235,7 +235,7 @@ def find_quad(edges: GreyFrame, colour: BgrFrame | None = None) -> QuadHit | Non
     quads, border = quads[keep], border[keep]
     if len(quads) == 0:
         return None
-    support = _support(edges, quads, border, colour)
+    support, strict = _support(edges, quads, border, colour)
     real = ~border
     clipped = border.any(axis=1)
     least = np.where(clipped, CLIPPED_SIDE_SUPPORT, MIN_SIDE_SUPPORT)
@@ -247,7 +247,10 @@ def find_quad(edges: GreyFrame, colour: BgrFrame | None = None) -> QuadHit | Non
     if not good.any():
         return None
     # the biggest well-supported outline: shapes inside the card (photo, colour band) are smaller
-    score = np.where(good, _area(quads) * mean**2, -1.0)
+    # colour steps let a side through, but grey edges rank: a line that merely runs along
+    # some colour boundary (a poster's side, a shoulder) makes many outlines look whole
+    sharp = (strict * real).sum(axis=1) / real.sum(axis=1)
+    score = np.where(good, _area(quads) * (mean * sharp) ** 2, -1.0)
     best = int(np.argmax(score))
     return QuadHit(quads[best], bool(clipped[best]), float(mean[best]))
 
@@ -297,13 +300,15 @@ def _support(
     quads: npt.NDArray[np.float64],
     border: npt.NDArray[np.bool_],
     colour: BgrFrame | None = None,
-) -> npt.NDArray[np.float64]:
-    """Per side, the share of sample points on an edge (see `_on_edge`)."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per side, the share of sample points on an edge or a colour step (see `_on_edge`),
+    and the share on an edge of the edge map alone."""
     near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)
-    hit = _on_edge(near, colour, quads, np.roll(quads, -1, axis=1), t)
-    share = np.asarray(hit.mean(axis=2), dtype=np.float64)
-    return np.where(border, 1.0, share)
+    edge, step = _on_edge(near, colour, quads, np.roll(quads, -1, axis=1), t)
+    either = np.asarray((edge | step).mean(axis=2), dtype=np.float64)
+    strict = np.asarray(edge.mean(axis=2), dtype=np.float64)
+    return np.where(border, 1.0, either), np.where(border, 1.0, strict)
 
 
 def _reach_border(
@@ -320,7 +325,8 @@ def _reach_border(
     # side b-1 ends at corner b and side b+1 starts at corner b+1, both on the border
     far = np.stack([quads[rows, (b + 3) % 4], quads[rows, (b + 2) % 4]], axis=1)
     at = np.stack([quads[rows, b], quads[rows, (b + 1) % 4]], axis=1)
-    hit = _on_edge(near, colour, far, at, np.linspace(0.8, 0.99, END_SAMPLES))
+    edge, step = _on_edge(near, colour, far, at, np.linspace(0.8, 0.99, END_SAMPLES))
+    hit = edge | step
     return np.asarray((hit.mean(axis=2) >= MIN_END_SUPPORT).all(axis=1), dtype=np.bool_)
 
 
@@ -330,22 +336,24 @@ def _on_edge(
     start: npt.NDArray[np.float64],
     end: npt.NDArray[np.float64],
     t: npt.NDArray[np.float64],
-) -> npt.NDArray[np.bool_]:
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """For lines start → end (n × k × 2), whether the points at fractions `t` of each have an
-    edge pixel within one pixel, or (given `colour`) a colour step across the line."""
+    edge pixel within one pixel, and (given `colour`) whether the colours either side of the
+    line differ there."""
     h, w = near.shape
     s, e = start[:, :, None, :], end[:, :, None, :]
     pts = s + (e - s) * t[None, None, :, None]
-    hit = near[_px(pts[..., 1], h), _px(pts[..., 0], w)] > 0
-    if colour is not None:
-        d = e - s
-        normal = np.stack([-d[..., 1], d[..., 0]], axis=-1)
-        normal *= STEP_OFFSET_PX / np.maximum(np.hypot(d[..., 0], d[..., 1]), 1e-9)[..., None]
-        a, b = pts + normal, pts - normal
-        ca = colour[_px(a[..., 1], h), _px(a[..., 0], w)].astype(np.int16)
-        cb = colour[_px(b[..., 1], h), _px(b[..., 0], w)].astype(np.int16)
-        hit |= np.abs(ca - cb).max(axis=-1) >= MIN_COLOUR_STEP
-    return np.asarray(hit, dtype=np.bool_)
+    edge = np.asarray(near[_px(pts[..., 1], h), _px(pts[..., 0], w)] > 0, dtype=np.bool_)
+    if colour is None:
+        return edge, np.zeros_like(edge)
+    d = e - s
+    normal = np.stack([-d[..., 1], d[..., 0]], axis=-1)
+    normal *= STEP_OFFSET_PX / np.maximum(np.hypot(d[..., 0], d[..., 1]), 1e-9)[..., None]
+    a, b = pts + normal, pts - normal
+    ca = colour[_px(a[..., 1], h), _px(a[..., 0], w)].astype(np.int16)
+    cb = colour[_px(b[..., 1], h), _px(b[..., 0], w)].astype(np.int16)
+    step = np.asarray(np.abs(ca - cb).max(axis=-1) >= MIN_COLOUR_STEP, dtype=np.bool_)
+    return edge, step
 
 
 def _px(v: npt.NDArray[np.float64], n: int) -> npt.NDArray[np.intp]:
