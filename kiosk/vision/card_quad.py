@@ -172,7 +172,21 @@ def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
     return np.stack([(b1 * c2 - c1 * b2) / w, (c1 * a2 - a1 * c2) / w], axis=-1)
 
 
-def find_quad(edges: GreyFrame, colour: BgrFrame | None = None) -> QuadHit | None:
+@dataclass(frozen=True)
+class Focus:
+    """Where a card is held (x0, y0, x1, y1 in the searched frame's pixels): a whole outline
+    smaller than `min_area` whose centre lies outside it is taken for a thing in the room."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    min_area: float
+
+
+def find_quad(
+    edges: GreyFrame, colour: BgrFrame | None = None, focus: Focus | None = None
+) -> QuadHit | None:
     """The best card-shaped quadrilateral the edge map supports, or None.
 
     With `colour` (the picture the edges came from), a side also counts where the colours
@@ -226,12 +240,17 @@ def find_quad(edges: GreyFrame, colour: BgrFrame | None = None) -> QuadHit | Non
     clipped = border.any(axis=1, keepdims=True)
     slack = np.where(clipped, 4.0, 0.12 * span + 2.0)
     overlap = np.minimum(s_hi, t_max + slack) - np.maximum(s_lo, t_min - slack)
-    on_edges = (overlap >= np.where(clipped, 0.8 * span, 0.6 * span)) & (cover >= 0.6 * span)
+    on_edges = (overlap >= np.where(clipped, 0.8 * span, 0.45 * span)) & (cover >= 0.45 * span)
     keep = (on_edges | border).all(axis=1)
     quads, border = quads[keep], border[keep]
     if len(quads) == 0:
         return None
     keep = _shape_ok(quads, border, w, h)
+    if focus is not None:
+        centre = quads.mean(axis=1)
+        inside = (centre[:, 0] >= focus.x0) & (centre[:, 0] <= focus.x1)
+        inside &= (centre[:, 1] >= focus.y0) & (centre[:, 1] <= focus.y1)
+        keep &= inside | border.any(axis=1) | (_area(quads) >= focus.min_area)
     quads, border = quads[keep], border[keep]
     if len(quads) == 0:
         return None

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.vision.card_quad import MAX_ASPECT, MIN_ASPECT, edge_map, find_quad, refine
+from kiosk.vision.card_quad import MAX_ASPECT, MIN_ASPECT, Focus, edge_map, find_quad, refine
 from kiosk.vision.frames import BgrFrame
 
 ID1_ASPECT = 85.60 / 53.98
@@ -87,10 +87,20 @@ class CardMeasure:
     clipped: bool = False  # part of the card is outside the frame
 
 
-def find_card(frame: BgrFrame) -> tuple[Corners, bool] | None:
-    """The card's corners in `frame` pixels and whether it runs off the frame, or None."""
+def find_card(frame: BgrFrame, guide: Guide | None = None) -> tuple[Corners, bool] | None:
+    """The card's corners in `frame` pixels and whether it runs off the frame, or None.
+
+    A card smaller than the guide calls for (MIN_FILL) is only taken with its centre inside
+    the guide: pictures on the wall behind are card-shaped too.
+    """
+    h, w = frame.shape[:2]
+    g = Guide.centred(w, h) if guide is None else guide
     _, small, scale = _downscaled(frame)
-    return _find(small, scale, frame)
+    sw, sh = small.shape[1], small.shape[0]
+    focus = Focus(
+        g.x * sw, g.y * sh, (g.x + g.w) * sw, (g.y + g.h) * sh, MIN_FILL * g.w * sw * g.h * sh
+    )
+    return _find(small, scale, frame, focus)
 
 
 def find_card_quad(frame: BgrFrame) -> Corners | None:
@@ -120,9 +130,11 @@ def _shrink(image: BgrFrame, width: int) -> BgrFrame:
     return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
-def _find(small: BgrFrame, scale: float, frame: BgrFrame) -> tuple[Corners, bool] | None:
+def _find(
+    small: BgrFrame, scale: float, frame: BgrFrame, focus: Focus
+) -> tuple[Corners, bool] | None:
     edges = edge_map(np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8))
-    hit = find_quad(edges, small)
+    hit = find_quad(edges, small, focus)
     if hit is None:
         return None
     corners = refine(edges, hit)
@@ -257,7 +269,7 @@ class CardGuide:
         if self._last_t is not None and t < self._last_t:
             raise ValueError(f"expected timestamps not going back, got {t} after {self._last_t}")
         self._last_t = t
-        found = find_card(frame)
+        found = find_card(frame, self.guide)
         measure = None if found is None else measure_card(frame, found[0], self.guide, found[1])
         hint = hint_for(measure)
         if hint != "card.ok":
