@@ -213,27 +213,25 @@ def find_quad(
         return None
     top, right = hp[hi_idx, 0], vp[vi_idx, 1]
     bottom, left = hp[hi_idx, 1], vp[vi_idx, 0]
+    # every corner is where one horizontal line meets one vertical line: meet each such pair
+    # once, and where along both lines that is, then look the combinations up
+    at = _meet(hor.abc[:, None, :], ver.abc[None, :, :])  # H × V × 2
+    along_h = at[..., 0] * hor.abc[:, None, 1] - at[..., 1] * hor.abc[:, None, 0]
+    along_v = at[..., 0] * ver.abc[None, :, 1] - at[..., 1] * ver.abc[None, :, 0]
+    corner = ((top, left), (top, right), (bottom, right), (bottom, left))
+    quads = np.stack([at[i, k] for i, k in corner], axis=1)
+    t0 = np.stack([along_h[top, left], along_v[top, right], along_h[bottom, right],
+                   along_v[bottom, left]], axis=1)  # fmt: skip
+    t1 = np.stack([along_h[top, right], along_v[bottom, right], along_h[bottom, left],
+                   along_v[top, left]], axis=1)  # fmt: skip
 
     def per_side(h_field: npt.NDArray[Any], v_field: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return np.stack([h_field[top], v_field[right], h_field[bottom], v_field[left]], axis=1)
 
-    abc = per_side(hor.abc, ver.abc)
     border = per_side(hor.border, ver.border)
     t_min, t_max = per_side(hor.t_min, ver.t_min), per_side(hor.t_max, ver.t_max)
     cover = per_side(hor.cover, ver.cover)
-    quads = np.stack(
-        [
-            _meet(abc[:, 0], abc[:, 3]),
-            _meet(abc[:, 0], abc[:, 1]),
-            _meet(abc[:, 2], abc[:, 1]),
-            _meet(abc[:, 2], abc[:, 3]),
-        ],
-        axis=1,
-    )
     # each real side must lie within its line's edges, and be mostly covered by them
-    u = np.stack([abc[..., 1], -abc[..., 0]], axis=-1)
-    t0 = (quads * u).sum(axis=-1)
-    t1 = (np.roll(quads, -1, axis=1) * u).sum(axis=-1)
     s_lo, s_hi = np.minimum(t0, t1), np.maximum(t0, t1)
     span = s_hi - s_lo
     # a clipped card's sides run right up to the border; a whole one's may be broken by fingers
