@@ -120,14 +120,21 @@ class Pilot:
         await self.frames(2)
 
     async def wait_for(
-        self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = ""
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 10.0,
+        what: str = "",
+        explain: Callable[[], str] | None = None,
     ) -> None:
+        """Wait for `predicate`; on timeout the error names `what`, the screen, and whatever
+        `explain` says about the state then."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
+                detail = f"; {explain()}" if explain is not None else ""
                 raise TimeoutError(
                     f"expected {what or 'the condition'} within {timeout} s "
-                    f"(screen is {self.screen_name})"
+                    f"(screen is {self.screen_name}{detail})"
                 )
             await self.frames(1)
 

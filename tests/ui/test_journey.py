@@ -48,6 +48,7 @@ async def test_journey_by_touch_on_the_real_engine(
                 lambda: engine.state.checks is not None and engine.state.checks.camera_ok,
                 timeout=30,
                 what="the camera check",
+                explain=lambda: f"checks: {engine.state.checks}",
             )
             await pilot.wait_for(lambda: pilot.app.self_feed.texture is not None, what="picture")
             await shots.take("journey_checks")

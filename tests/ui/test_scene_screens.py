@@ -101,6 +101,7 @@ async def test_check_screen_for_a_good_a_dark_and_a_backlit_scene(
                     lambda advice=advice: light_advice(engine) == advice,  # type: ignore[misc]
                     timeout=20,
                     what=f"the light check to say {advice}",
+                    explain=lambda: f"checks: {engine.state.checks}",
                 )
                 seen.append(light_advice(engine))
                 await pilot.frames(3)
@@ -148,7 +149,10 @@ async def test_id_card_guide_in_the_call_for_no_card_too_far_glare_and_good(
                 hints.append(card_hint(engine))
                 # On a loaded machine the call may be rebuilding; the picture is of the call.
                 await pilot.wait_for(
-                    lambda: engine.state.phase.value == "in_call", timeout=20, what="the call"
+                    lambda: engine.state.phase.value == "in_call",
+                    timeout=20,
+                    what="the call",
+                    explain=lambda: f"phases: {engine.record.phases[-8:]}",
                 )
                 await pilot.frames(3)
                 await shots.take(name)
