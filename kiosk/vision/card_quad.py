@@ -252,7 +252,8 @@ def find_quad(
     quads, border = quads[keep], border[keep]
     if len(quads) == 0:
         return None
-    support, strict = _support(edges, quads, border, colour)
+    near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
+    support, strict = _support(near, quads, border, colour)
     real = ~border
     clipped = border.any(axis=1)
     least = np.where(clipped, CLIPPED_SIDE_SUPPORT, MIN_SIDE_SUPPORT)
@@ -260,7 +261,7 @@ def find_quad(
     mean = (support * real).sum(axis=1) / real.sum(axis=1)
     good = side_ok & (mean >= MIN_MEAN_SUPPORT)
     if clipped.any():
-        good[clipped] &= _reach_border(edges, quads[clipped], border[clipped], colour)
+        good[clipped] &= _reach_border(near, quads[clipped], border[clipped], colour)
     if not good.any():
         return None
     # the biggest well-supported outline: shapes inside the card (photo, colour band) are smaller
@@ -313,14 +314,13 @@ def _shape_ok(
 
 
 def _support(
-    edges: GreyFrame,
+    near: GreyFrame,
     quads: npt.NDArray[np.float64],
     border: npt.NDArray[np.bool_],
     colour: BgrFrame | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per side, the share of sample points on an edge or a colour step (see `_on_edge`),
     and the share on an edge of the edge map alone."""
-    near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)
     edge, step = _on_edge(near, colour, quads, np.roll(quads, -1, axis=1), t)
     either = np.asarray((edge | step).mean(axis=2), dtype=np.float64)
@@ -329,14 +329,13 @@ def _support(
 
 
 def _reach_border(
-    edges: GreyFrame,
+    near: GreyFrame,
     quads: npt.NDArray[np.float64],
     border: npt.NDArray[np.bool_],
     colour: BgrFrame | None = None,
 ) -> npt.NDArray[np.bool_]:
     """Whether the two sides meeting the border side of each clipped quad run right up to
     it: a whole card's sides stop at its corners, some way short of the border."""
-    near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     b = np.argmax(border, axis=1)
     rows = np.arange(len(quads))
     # side b-1 ends at corner b and side b+1 starts at corner b+1, both on the border
@@ -383,9 +382,12 @@ def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:
     h, w = edges.shape
     x0, y0 = (max(0, int(v) - 3) for v in q.min(axis=0))
     x1, y1 = (min(n, int(v) + 4) for v, n in zip(q.max(axis=0), (w, h), strict=True))
-    ys, xs = np.nonzero(edges[y0:y1, x0:x1])
+    # only edge pixels near the outline: text and pictures inside the card are many more
+    band = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    outline = np.rint(q - np.array([x0, y0])).astype(np.int32)
+    cv2.polylines(band, [outline], True, 255, 5)
+    ys, xs = np.nonzero(cv2.bitwise_and(edges[y0:y1, x0:x1], band))
     pts = np.stack([xs + x0, ys + y0], axis=1).astype(np.float32)
-    q = hit.corners
     lines: list[npt.NDArray[np.float64]] = []
     for k in range(4):
         p0, p1 = q[k], q[(k + 1) % 4]
@@ -397,9 +399,9 @@ def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:
         along, off = rel @ u, rel @ n
         sel = (np.abs(off) <= 1.6) & (along >= 0.08 * length) & (along <= 0.92 * length)
         if sel.sum() >= 8:
-            vx, vy, x0, y0 = cv2.fitLine(pts[sel], cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+            vx, vy, px, py = cv2.fitLine(pts[sel], cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
             a, b = -float(vy), float(vx)
-            lines.append(np.array([a, b, -(a * x0 + b * y0)]))
+            lines.append(np.array([a, b, -(a * px + b * py)]))
         else:
             lines.append(np.array([n[0], n[1], -float(n @ p0)]))
     out = np.array([_meet(lines[(k + 3) % 4], lines[k]) for k in range(4)])
