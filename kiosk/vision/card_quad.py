@@ -35,6 +35,7 @@ SAMPLES_PER_SIDE = 24
 STEP_OFFSET_PX = 2.0  # either side of a card side, where its colours are read
 MIN_COLOUR_STEP = 14  # grey levels in the most different channel
 END_SAMPLES = 6
+END_REACH_PX = 8.0  # of the searched frame: the stretch next to the border that must be edge
 MIN_END_SUPPORT = 0.8
 Lines = npt.NDArray[np.float64]  # n × 3, a·x + b·y + c = 0 with a² + b² = 1
 
@@ -341,7 +342,10 @@ def _reach_border(
     # side b-1 ends at corner b and side b+1 starts at corner b+1, both on the border
     far = np.stack([quads[rows, (b + 3) % 4], quads[rows, (b + 2) % 4]], axis=1)
     at = np.stack([quads[rows, b], quads[rows, (b + 1) % 4]], axis=1)
-    edge, step = _on_edge(near, colour, far, at, np.linspace(0.8, 0.99, END_SAMPLES))
+    # points a fixed few pixels from the border: a card standing off it by more shows a gap
+    length = np.maximum(np.hypot(*(at - far).transpose(2, 0, 1)), 1e-9)
+    t = 1.0 - np.linspace(1.0, END_REACH_PX, END_SAMPLES)[None, None, :] / length[..., None]
+    edge, step = _on_edge(near, colour, far, at, t)
     hit = edge | step
     return np.asarray((hit.mean(axis=2) >= MIN_END_SUPPORT).all(axis=1), dtype=np.bool_)
 
@@ -353,12 +357,14 @@ def _on_edge(
     end: npt.NDArray[np.float64],
     t: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """For lines start → end (n × k × 2), whether the points at fractions `t` of each have an
+    """For lines start → end (n × k × 2), whether the points at fractions `t` (S, or
+    n × k × S) of each have an
     edge pixel within one pixel, and (given `colour`) whether the colours either side of the
     line differ there."""
     h, w = near.shape
     s, e = start[:, :, None, :], end[:, :, None, :]
-    pts = s + (e - s) * t[None, None, :, None]
+    along = t if t.ndim == 3 else t[None, None, :]  # per line, or the same for all
+    pts = s + (e - s) * along[..., None]
     edge = np.asarray(near[_px(pts[..., 1], h), _px(pts[..., 0], w)] > 0, dtype=np.bool_)
     if colour is None:
         return edge, np.zeros_like(edge)
