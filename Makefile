@@ -16,7 +16,8 @@ demo: deps venv
 	$(BIN)/kiosk demo
 
 test: deps venv lint typecheck
-	$(BIN)/pytest -n $(JOBS) --dist loadgroup -m "not slow" -p no:cacheprovider
+	$(BIN)/pytest -n $(JOBS) -m "not slow and not realtime" -p no:cacheprovider
+	$(BIN)/pytest -m "realtime and not slow" -p no:cacheprovider
 
 # pytest exits 5 when no test is marked slow; that is not a failure here.
 test-slow: deps venv

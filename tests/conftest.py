@@ -1,7 +1,6 @@
-"""Tests that measure real-time media (calls, audio levels, frame rates, reconnect times)
-share one pytest-xdist worker, so two of them never compete for the two cores and each
-measures the kiosk rather than the other test. Everything else spreads over both workers
-(`make test` runs `pytest -n 2 --dist loadgroup`)."""
+"""Tests that measure real-time media (calls, audio levels, frame rates, reconnect times) are
+marked `realtime`. `make test` runs everything else on both cores first, then these one at a
+time with the machine to themselves, so each measures the kiosk and not another test."""
 
 from __future__ import annotations
 
@@ -35,4 +34,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         relative = Path(str(item.fspath)).resolve().relative_to(_TESTS).as_posix()
         if relative.startswith(REALTIME):
-            item.add_marker(pytest.mark.xdist_group("realtime"))
+            item.add_marker(pytest.mark.realtime)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -51,6 +52,9 @@ class DeviceChecks:
         self.speaker = SpeakerCheck()
         self.network = NetworkCheck(network, turn) if network is not None else None
         self._leftover = np.zeros(0, np.int16)
+        # Its own worker: the loop's shared executor also resolves names and serves others,
+        # and the picture must keep being judged whatever they wait for.
+        self._analyser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-check")
         self._chime_until = 0.0
 
     def report(self) -> CheckReport:
@@ -78,7 +82,9 @@ class DeviceChecks:
                 self.camera.feed(frame.seq, frame.image, frame.captured_at)
                 if frame.captured_at - analysed_at >= ANALYSE_EVERY_S:
                     analysed_at = frame.captured_at
-                    analysis = await asyncio.to_thread(self.picture.analyse, frame.image)
+                    analysis = await asyncio.get_running_loop().run_in_executor(
+                        self._analyser, self.picture.analyse, frame.image
+                    )
                     self.picture.add(frame.captured_at, analysis)
             await asyncio.sleep(FRAME_POLL_S)
 
@@ -127,6 +133,7 @@ class DeviceChecks:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*tasks, return_exceptions=True)
+            self._analyser.shutdown(wait=False, cancel_futures=True)
 
 
 def run_checks(

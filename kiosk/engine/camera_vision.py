@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from kiosk.devices.camera import CameraHub
 from kiosk.session import events as ev
@@ -91,14 +92,17 @@ class CardWatcher:
         loop = asyncio.get_running_loop()
         self._guide.reset()
         seq = -1
+        # Its own worker, like the checks': the guide must not queue behind name lookups.
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="card-guide")
         try:
             while True:
                 frame = self._camera.latest()
                 if frame is not None and frame.seq != seq:
                     seq = frame.seq
                     self.status = await loop.run_in_executor(
-                        None, self._guide.update, frame.image, frame.captured_at
+                        worker, self._guide.update, frame.image, frame.captured_at
                     )
                 await asyncio.sleep(CARD_INTERVAL_S)
         finally:
             self.status = None
+            worker.shutdown(wait=False, cancel_futures=True)
