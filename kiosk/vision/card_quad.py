@@ -23,7 +23,7 @@ from kiosk.vision.frames import BgrFrame, GreyFrame
 ID1_ASPECT = 85.60 / 53.98
 MIN_ASPECT, MAX_ASPECT = 1.45, 1.72
 MIN_SEGMENT_PX = 12.0  # shorter straight runs are text, texture or noise
-MAX_LINES = 16  # per orientation, longest first
+MAX_LINES = 14  # per orientation, longest first
 MAX_TILT_DEG = 40.0  # a side further from the frame axes than this is not a card side
 MAX_PAIR_DIFF_DEG = 16.0  # opposite sides under perspective are not quite parallel
 MIN_AREA_SHARE = 0.045  # of the searched frame: a card a fifth of its width
