@@ -3,9 +3,11 @@
 Contours of an edge map merge as soon as the card's outline touches another edge (hair, a
 shelf, the floor line), so the card is not looked for as a closed contour. Straight edge
 segments are collected instead, the longest few become candidate lines, and every pair of
-near-horizontal lines is combined with every pair of near-vertical ones; a candidate is kept
-when its shape is a card's and the edge map runs along all four sides. A side may also be
-the frame border, which is how a card running off the frame is still seen.
+near-horizontal lines is combined with every pair of near-vertical ones (corners met once
+per pair of lines and looked up); a candidate is kept when its shape is a card's and its
+sides lie on edges, or on a colour step where a light card before light skin leaves the grey
+edges broken. Grey edges rank the candidates. A side may also be the frame border, which is
+how a card running off the frame is still seen; its other sides must then reach the border.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from kiosk.vision.frames import BgrFrame, GreyFrame
 ID1_ASPECT = 85.60 / 53.98
 MIN_ASPECT, MAX_ASPECT = 1.45, 1.72
 MIN_SEGMENT_PX = 12.0  # shorter straight runs are text, texture or noise
-MAX_LINES = 14  # per orientation, longest first
+MAX_LINES = 14  # per orientation, best covered first
 MAX_TILT_DEG = 40.0  # a side further from the frame axes than this is not a card side
 MAX_PAIR_DIFF_DEG = 16.0  # opposite sides under perspective are not quite parallel
 MIN_AREA_SHARE = 0.045  # of the searched frame: a card a fifth of its width
