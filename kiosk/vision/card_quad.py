@@ -407,7 +407,7 @@ def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:
         along, off = rel @ u, rel @ n
         sel = (np.abs(off) <= 1.6) & (along >= 0.08 * length) & (along <= 0.92 * length)
         if sel.sum() >= 8:
-            vx, vy, px, py = cv2.fitLine(pts[sel], cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+            vx, vy, px, py = cv2.fitLine(pts[sel], cv2.DIST_L2, 0, 0.01, 0.01).ravel()
             a, b = -float(vy), float(vx)
             lines.append(np.array([a, b, -(a * px + b * py)]))
         else:
