@@ -55,12 +55,19 @@ class CameraCheck:
         self._samples: deque[_Sample] = deque()
         self._previous: GreyImage | None = None
         self._last_at: float | None = None
+        self._last_seq = -1
         self.history = History()
 
     def feed(self, seq: int, image: BgrImage, captured_at: float) -> None:
         """One frame the hub delivered; frames skipped in between still count for the rate."""
         grey = probe(image)
-        if self._last_at is not None and captured_at - self._last_at > GAP_S:
+        # A pause between the frames we look at is the camera's only if it delivered nothing
+        # in between: a busy kiosk may look less often while the camera runs on.
+        if (
+            self._last_at is not None
+            and captured_at - self._last_at > GAP_S
+            and seq - self._last_seq <= 1
+        ):
             self._samples.clear()
             self._previous = None
         black = float(grey.mean()) < BLACK_LUMA
@@ -70,22 +77,29 @@ class CameraCheck:
             frozen = float(diff.mean()) < FROZEN_DIFF
         self._previous = grey
         self._last_at = captured_at
+        self._last_seq = seq
         self._samples.append(_Sample(seq, captured_at, black, frozen))
         while self._samples and captured_at - self._samples[0].at > WINDOW_S:
             self._samples.popleft()
 
-    def result(self, now: float, state: CameraState) -> CheckResult:
-        return self.history.note(self._judge(now, state))
+    def result(self, now: float, state: CameraState, newest_at: float | None = None) -> CheckResult:
+        """`newest_at`: when the hub's newest frame was captured (the camera's own clock of
+        life, whether or not this check has looked at that frame yet)."""
+        return self.history.note(self._judge(now, state, newest_at))
 
-    def _judge(self, now: float, state: CameraState) -> CheckResult:
-        since = self._last_at if self._last_at is not None else self._started
+    def _judge(self, now: float, state: CameraState, newest_at: float | None) -> CheckResult:
+        seen = [t for t in (self._last_at, newest_at) if t is not None]
+        since = max(seen) if seen else self._started
         if state is CameraState.UNPLUGGED or now - since > STALL_S:
             # Frames from before the unplug say nothing about the camera that comes back.
             self._samples.clear()
             self._previous = None
             return CheckResult(self.name, Status.FAIL, "camera.unplugged")
+        # Enough of the camera's frames spanned (by their numbers), not enough looks at them:
+        # a busy kiosk looks less often, the camera's rate is what is judged.
         if (
-            len(self._samples) < MIN_SAMPLES
+            len(self._samples) < 2
+            or self._samples[-1].seq - self._samples[0].seq < MIN_SAMPLES - 1
             or self._samples[-1].at - self._samples[0].at < MIN_SPAN_S
         ):
             return CheckResult(self.name, Status.RUNNING, "camera.checking")

@@ -59,7 +59,10 @@ class DeviceChecks:
 
     def report(self) -> CheckReport:
         now = time.monotonic()
-        camera = self.camera.result(now, self._hub.state)
+        newest = self._hub.latest()
+        camera = self.camera.result(
+            now, self._hub.state, newest.captured_at if newest is not None else None
+        )
         if camera.advice == "camera.unplugged":
             self.picture.clear()
         results: list[CheckResult] = [
