@@ -16,7 +16,6 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -154,16 +153,11 @@ class Pilot:
         image = np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)
         return np.ascontiguousarray(image[::-1])
 
-    async def screenshot(self, path: Path) -> npt.NDArray[np.uint8]:
-        """Draw a fresh frame, save it as PNG and return its pixels."""
-        import cv2
-
+    async def screenshot(self) -> npt.NDArray[np.uint8]:
+        """Draw a fresh frame and return its pixels (the tests decide where they go; the
+        kiosk itself never writes a picture anywhere)."""
         await self.frames(2)
-        image = self.pixels()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(path), image[:, :, ::-1]):
-            raise OSError(f"expected to write a PNG at {path}")
-        return image
+        return self.pixels()
 
 
 @asynccontextmanager

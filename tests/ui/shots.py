@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -23,7 +24,11 @@ class Shots:
         self.taken: list[str] = []
 
     async def take(self, name: str) -> npt.NDArray[np.uint8]:
-        image: npt.NDArray[np.uint8] = await self.pilot.screenshot(self.folder / f"{name}.png")
+        image: npt.NDArray[np.uint8] = await self.pilot.screenshot()
+        path = self.folder / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(str(path), image[:, :, ::-1]):
+            raise OSError(f"expected to write a PNG at {path}")
         assert_not_blank(image, name)
         self.taken.append(name)
         return image
