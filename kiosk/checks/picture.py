@@ -32,8 +32,7 @@ class PictureCheck:
     a time."""
 
     def __init__(self, analyser: FrameAnalyser | None = None) -> None:
-        # The check analyses at its own reduced rate, so every analysis searches for faces.
-        self._analyser = analyser or FrameAnalyser(face_every=1)
+        self._analyser = analyser or FrameAnalyser()
         self._analyser.reset()
         self._window: deque[tuple[float, FrameAnalysis]] = deque()
         self.light_history = History()

@@ -1,15 +1,16 @@
-"""Light and framing for a stream of camera frames, within a few milliseconds a frame.
+"""Light, framing and the number of faces for each camera frame, within a few milliseconds.
 
-Light is judged on every frame; faces are searched on every `face_every`-th frame only (the
-Haar cascade is most of the cost) and the last answer is reused in between, which a patient
-sitting in front of the kiosk cannot tell apart.
+Light is judged on every frame. Faces are confirmed on every frame too, by the cascade,
+around where they were; the whole picture is searched every few frames and whenever a face
+is not confirmed (`face_tracking`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.vision.faces import FaceBox, FaceDetector
+from kiosk.vision.face_tracking import FaceTracker
+from kiosk.vision.faces import FaceDetector
 from kiosk.vision.frames import BgrFrame, GreyFrame, small_grey
 from kiosk.vision.framing import FramingResult, analyse_framing
 from kiosk.vision.light import LightResult, analyse_light
@@ -21,33 +22,24 @@ ANALYSIS_WIDTH = 320
 class FrameAnalysis:
     light: LightResult
     framing: FramingResult
-    faces_fresh: bool  # faces were searched on this very frame
+    faces_recounted: bool  # the whole picture was searched for faces on this very frame
 
 
 class FrameAnalyser:
     """Not thread-safe: one analyser per consumer thread."""
 
-    def __init__(self, face_every: int = 3, detector: FaceDetector | None = None) -> None:
-        if face_every < 1:
-            raise ValueError(f"face_every must be >= 1, got {face_every}")
-        self._detector = detector or FaceDetector()
-        self._face_every = face_every
-        self._count = 0
-        self._faces: tuple[FaceBox, ...] = ()
+    def __init__(self, recount_every: int = 4, detector: FaceDetector | None = None) -> None:
+        self._tracker = FaceTracker(detector, recount_every)
 
     def reset(self) -> None:
         """Forget the faces seen (a new session must not inherit the previous one's)."""
-        self._count = 0
-        self._faces = ()
+        self._tracker.reset()
 
     def analyse(self, frame: BgrFrame) -> FrameAnalysis:
         return self.analyse_grey(small_grey(frame, ANALYSIS_WIDTH))
 
     def analyse_grey(self, grey: GreyFrame) -> FrameAnalysis:
-        fresh = self._count % self._face_every == 0
-        self._count += 1
-        if fresh:
-            self._faces = self._detector.detect(grey)
-        framing = analyse_framing(self._faces)
+        search = self._tracker.find(grey)
+        framing = analyse_framing(search.faces)
         light = analyse_light(grey, framing.face)
-        return FrameAnalysis(light=light, framing=framing, faces_fresh=fresh)
+        return FrameAnalysis(light=light, framing=framing, faces_recounted=search.recounted)

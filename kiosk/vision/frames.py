@@ -21,19 +21,18 @@ class Level(enum.StrEnum):
 def small_grey(frame: BgrFrame | GreyFrame, width: int = 320) -> GreyFrame:
     """A grey copy about `width` pixels wide, aspect kept.
 
-    Shrinking the colour frame first and converting after is several times cheaper at 720p
-    than converting the full frame; INTER_AREA keeps it free of aliasing for the detectors.
+    Converting the full frame to grey first and shrinking the one channel after is about
+    twice as fast at 720p as shrinking three channels and converting the small copy;
+    INTER_AREA keeps it free of aliasing for the detectors.
     """
     h, w = frame.shape[:2]
     if w <= 0 or h <= 0:
         raise ValueError(f"expected a non-empty frame, got shape {frame.shape}")
     height = max(1, round(h * width / w))
-    small = (
-        frame if w == width else cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-    )
-    if small.ndim == 3:
-        return np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
-    return np.asarray(small, dtype=np.uint8)
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if w != width:
+        grey = cv2.resize(grey, (width, height), interpolation=cv2.INTER_AREA)
+    return np.asarray(grey, dtype=np.uint8)
 
 
 def ensure_bgr(frame: object) -> BgrFrame:

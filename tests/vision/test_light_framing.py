@@ -7,7 +7,7 @@ from kiosk.vision.analysis import FrameAnalyser
 from kiosk.vision.light import is_too_bright, is_too_dark
 from kiosk.vision.scenes import FaceSpec, SceneSpec, moving, render_scene
 
-ANALYSER = FrameAnalyser(face_every=1)
+ANALYSER = FrameAnalyser(recount_every=1)
 
 
 def _advice(spec: SceneSpec) -> tuple[str, str, int]:
@@ -54,14 +54,12 @@ def test_libwebrtc_rules_at_their_thresholds() -> None:
     assert not is_too_bright(mean=100, median=100, std=80, p5=10, p95=255, bright=0.39)
 
 
-def test_faces_are_searched_every_nth_frame_and_reused_between() -> None:
-    analyser = FrameAnalyser(face_every=3)
-    frames = [moving(t / 15, size=(1280, 720)) for t in range(6)]
-    history = [(r.faces_fresh, r.framing.face_count) for r in map(analyser.analyse, frames)]
-    assert history == [(True, 1), (False, 1), (False, 1), (True, 1), (False, 1), (False, 1)]
+def test_a_new_session_does_not_inherit_the_faces_of_the_last() -> None:
+    analyser = FrameAnalyser(recount_every=4)
+    assert analyser.analyse(moving(0.0, size=(1280, 720))).framing.face_count == 1
     analyser.reset()
-    empty = render_scene(SceneSpec(faces=()))
-    assert analyser.analyse(empty).framing.advice == "framing.no_face"
+    empty = analyser.analyse(render_scene(SceneSpec(faces=())))
+    assert (empty.faces_recounted, empty.framing.advice) == (True, "framing.no_face")
 
 
 def test_scenes_are_deterministic_from_the_seed() -> None:
