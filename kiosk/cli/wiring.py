@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from kiosk.base.clock import Clock
-from kiosk.base.memory import limit_malloc_arenas
+from kiosk.base.memory import tune_malloc
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
@@ -28,7 +28,7 @@ async def running_engine(
     """With `echo_cancel`, PulseAudio's canceller sits between the call and the room's
     speaker and microphone; it must start before the audio streams open so that they take
     the cancelled devices."""
-    limit_malloc_arenas()
+    tune_malloc()
     echo = EchoCanceller(config.speaker, config.microphone, bypass=config.echo_cancel_bypass)
     echo_missing = False
     if echo_cancel:
