@@ -108,9 +108,11 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
     upright = is_h | (np.abs(theta - math.pi / 2) <= tilt)
     segs, length, theta, is_h = segs[upright], length[upright], theta[upright], is_h[upright]
     a, b, c, mid = a[upright], b[upright], c[upright], mid[upright]
-    dtheta = np.abs((theta[:, None] - theta[None, :] + math.pi / 2) % math.pi - math.pi / 2)
+    # |sin| of the angle between two segments, from their unit normals: under 4 degrees
+    # either way (modulo a half turn) is the same direction
+    sin_between = np.abs(a[:, None] * b[None, :] - b[:, None] * a[None, :])
     dist = np.abs(a[:, None] * mid[None, :, 0] + b[:, None] * mid[None, :, 1] + c[:, None])
-    same = (dtheta < math.radians(4.0)) & (dist < 2.5)  # row i: segments on i's line
+    same = (sin_between < math.sin(math.radians(4.0))) & (dist < 2.5)  # row i: on i's line
     taken = np.zeros(len(segs), bool)
     seeds: list[int] = []
     members: list[npt.NDArray[np.bool_]] = []
@@ -412,7 +414,8 @@ def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:
             lines.append(np.array([a, b, -(a * px + b * py)]))
         else:
             lines.append(np.array([n[0], n[1], -float(n @ p0)]))
-    out = np.array([_meet(lines[(k + 3) % 4], lines[k]) for k in range(4)])
+    sides = np.array(lines)
+    out = _meet(np.roll(sides, 1, axis=0), sides)  # corner k: side k-1 meets side k
     if np.abs(out - q).max() > 3.0:  # a refit pulled astray by clutter along the side
         return q
     return out
