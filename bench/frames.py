@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, median, p95, time_ms
 
+from kiosk.base.memory import tune_malloc
 from kiosk.checks.live import first_decided, run_checks
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
@@ -116,6 +117,7 @@ def check_all_figures(runs: int = 3) -> dict[str, Any]:
 
 def main() -> None:
     cv2.setNumThreads(1)
+    tune_malloc()  # as the kiosk runs
     frames = camera_frames()
     result: dict[str, Any] = {}
     result.update(analysis_figures(frames))

@@ -38,8 +38,10 @@ def tune_malloc(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
     glibc raises its mmap threshold each time such a block is freed, up to 32 MB, so after
     the first few video frames every frame buffer came from the heap, and the heap kept
     what the frames left between the small objects allocated meanwhile: 40 MB of heap in a
-    one-minute call where 18 MB is in use. A fixed threshold (and a trim threshold to
-    match) keeps it there, for a few page faults per frame.
+    one-minute call where 18 MB is in use. A fixed threshold keeps it there, for a few
+    page faults per frame. The top of the heap goes back only once 4 MB are free there:
+    giving back every freed block (glibc's trim threshold follows the mmap one) had the
+    camera analysers fault the same pages in again on every frame.
     """
     if _libc is None or not hasattr(_libc, "mallopt"):
         return False
@@ -48,7 +50,7 @@ def tune_malloc(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
         for option, value in (
             (_M_ARENA_MAX, arenas),
             (_M_MMAP_THRESHOLD, mmap_threshold),
-            (_M_TRIM_THRESHOLD, mmap_threshold),
+            (_M_TRIM_THRESHOLD, 4 * 1024 * 1024),
         )
     )
 
