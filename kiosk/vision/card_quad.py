@@ -40,6 +40,7 @@ END_SAMPLES = 6
 END_REACH_PX = 8.0  # of the searched frame: the stretch next to the border that must be edge
 MIN_END_SUPPORT = 0.8
 Lines = npt.NDArray[np.float64]  # n × 3, a·x + b·y + c = 0 with a² + b² = 1
+_NEXT = np.array([1, 2, 3, 0])  # corner k's successor round a quad; side k runs k → k+1
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ def find_quad(
 def _area(quads: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     x, y = quads[..., 0], quads[..., 1]
     return np.asarray(
-        0.5 * np.abs((x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y).sum(axis=1)),
+        0.5 * np.abs((x * y[:, _NEXT] - x[:, _NEXT] * y).sum(axis=1)),
         dtype=np.float64,
     )
 
@@ -291,11 +292,8 @@ def _shape_ok(
 ) -> npt.NDArray[np.bool_]:
     x, y = quads[..., 0], quads[..., 1]
     inside = ((x >= -1.5) & (x <= w + 0.5) & (y >= -1.5) & (y <= h + 0.5)).all(axis=1)
-    edge = np.roll(quads, -1, axis=1) - quads  # top, right, bottom, left
-    turn = (
-        edge[..., 0] * np.roll(edge, -1, axis=1)[..., 1]
-        - edge[..., 1] * np.roll(edge, -1, axis=1)[..., 0]
-    )
+    edge = quads[:, _NEXT] - quads  # top, right, bottom, left
+    turn = edge[..., 0] * edge[:, _NEXT, 1] - edge[..., 1] * edge[:, _NEXT, 0]
     convex = (turn > 0).all(axis=1)
     side = np.hypot(edge[..., 0], edge[..., 1])
     across = (side[:, 0] + side[:, 2]) / 2  # top and bottom
@@ -327,7 +325,7 @@ def _support(
     """Per side, the share of sample points on an edge or a colour step (see `_on_edge`),
     and the share on an edge of the edge map alone."""
     t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)
-    edge, step = _on_edge(near, colour, quads, np.roll(quads, -1, axis=1), t)
+    edge, step = _on_edge(near, colour, quads, quads[:, _NEXT], t)
     either = np.asarray((edge | step).mean(axis=2), dtype=np.float64)
     strict = np.asarray(edge.mean(axis=2), dtype=np.float64)
     return np.where(border, 1.0, either), np.where(border, 1.0, strict)
