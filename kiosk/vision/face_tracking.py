@@ -5,9 +5,9 @@ than the face, because parts of a face look much like a face. A patient at a kio
 little from one frame to the next, so once a face is known the next search only needs its
 neighbourhood, shrunk until the face is just above the cascade's own 20-pixel window, and
 the few scales around its last size: the cascade still confirms the face on every frame,
-for about a tenth of the work. Every `recount_every`-th frame the rest of the picture is
+for about a seventh of the work. Every `recount_every`-th frame the rest of the picture is
 searched too, with the confirmed faces painted flat so that search costs what an empty
-room costs; a second person stepping into view is counted within a fraction of a second.
+room costs; a second person stepping into view is counted within a second.
 Whenever a known face is not confirmed, the whole picture is searched at once, so a face
 that moved is never reported as gone.
 """
@@ -86,10 +86,7 @@ class FaceTracker:
         """The face near `face`'s last place and size in `grey`, or None if it is not there."""
         h, w = grey.shape[:2]
         size = face.h * h
-        x0 = max(0, int((face.x - MARGIN * face.w) * w))
-        y0 = max(0, int((face.y - MARGIN * face.h) * h))
-        x1 = min(w, int((face.x + face.w * (1 + MARGIN)) * w) + 1)
-        y1 = min(h, int((face.y + face.h * (1 + MARGIN)) * h) + 1)
+        x0, y0, x1, y1 = _around(face, MARGIN, w, h)
         shrink = min(1.0, FOLLOW_SIZE / size)
         region = grey[y0:y1, x0:x1]
         if shrink < 1.0:
@@ -113,14 +110,23 @@ class FaceTracker:
         )
 
 
+def _around(face: FaceBox, margin: float, w: int, h: int) -> tuple[int, int, int, int]:
+    """Pixel bounds (x0, y0, x1, y1) of `face` grown by `margin` of its size on every side,
+    within a w × h frame."""
+    return (
+        max(0, int((face.x - margin * face.w) * w)),
+        max(0, int((face.y - margin * face.h) * h)),
+        min(w, int((face.x + face.w * (1 + margin)) * w) + 1),
+        min(h, int((face.y + face.h * (1 + margin)) * h) + 1),
+    )
+
+
 def _painted_over(grey: GreyFrame, faces: tuple[FaceBox, ...]) -> GreyFrame:
     """A copy of `grey` with each face, and a rim around it, filled with its mean grey."""
     h, w = grey.shape[:2]
     painted = grey.copy()
     for face in faces:
-        x0, y0 = max(0, int((face.x - RIM * face.w) * w)), max(0, int((face.y - RIM * face.h) * h))
-        x1 = min(w, int((face.x + face.w * (1 + RIM)) * w) + 1)
-        y1 = min(h, int((face.y + face.h * (1 + RIM)) * h) + 1)
+        x0, y0, x1, y1 = _around(face, RIM, w, h)
         region = painted[y0:y1, x0:x1]
         if region.size:
             region[...] = int(region.mean())
