@@ -25,6 +25,7 @@ from kiosk.engine.checks_runner import live_checks
 from kiosk.engine.consultation import Consultation
 from kiosk.engine.timers import PhaseTimers
 from kiosk.engine.view import DeviceNotice, RgbFrame
+from kiosk.pexip.url_cache import forget_request_urls
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
@@ -405,6 +406,7 @@ class Engine:
         self._audio.volume = fresh.volume
         self._audio.muted = fresh.muted
         self._self_view_rgb = None
+        forget_request_urls()
         # The call's buffers are gone now; hand their memory back before the next patient.
         gc.collect()
         release_free_memory()

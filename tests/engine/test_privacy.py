@@ -1,8 +1,10 @@
-"""Nothing about a patient reaches the disk or the log: the headless journey runs under an
-audit hook that records every file opened for writing, with debug logging on."""
+"""Nothing about a patient reaches the disk or the log, or outlives the session in memory:
+the headless journey runs under an audit hook that records every file opened for writing,
+with debug logging on; and after a journey's wipe no live URL names the meeting."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -11,7 +13,14 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from kiosk.cli.demo import DEMO_ROOM
+import pytest
+from yarl import URL
+
+import kiosk.engine.engine as engine_module
+from kiosk.cli.demo import DEMO_ROOM, demo_config
+from kiosk.cli.journey import JourneyPlan, run_journey
+from kiosk.cli.wiring import running_engine
+from kiosk.config import KioskConfig
 from tests.support.pulse import PulseServer
 
 _CHILD = textwrap.dedent(
@@ -74,3 +83,39 @@ def test_headless_journey_writes_nothing_and_logs_no_personal_data(
     assert "session checks -> joining" in proc.stderr
     for secret in (DEMO_ROOM.alias, DEMO_ROOM.host_pin, "Pasient", "Klinikar"):
         assert secret not in proc.stderr, f"the log carries {secret!r}"
+
+
+ROOM_ALIAS, ROOM_PIN = "583920", "4711"  # this test's own, found nowhere else in the suite
+
+
+async def test_no_request_url_naming_the_meeting_outlives_the_wipe(
+    pulse_server: PulseServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The node and its practitioner run in a child process, so every URL alive here is
+    # the kiosk's own.
+    node = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.refnode", "--port", "0", "--room",
+         f"{ROOM_ALIAS}:{ROOM_PIN}", "--bot-admit-after", "0.3"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert node.stdout is not None
+    base_url = node.stdout.readline().split()[3].rstrip(";")
+    forget, at_wipe = engine_module.forget_request_urls, []
+
+    def forget_and_count() -> int:
+        cleared = forget()
+        gc.collect()
+        at_wipe.append(
+            sorted(str(o) for o in gc.get_objects() if isinstance(o, URL) and ROOM_ALIAS in str(o))
+        )
+        return cleared
+
+    monkeypatch.setattr(engine_module, "forget_request_urls", forget_and_count)
+    try:
+        config = demo_config(base_url, KioskConfig(camera="synthetic"))
+        async with running_engine(config) as engine:
+            await run_journey(engine, JourneyPlan(alias=ROOM_ALIAS, call_seconds=1))
+    finally:
+        node.terminate()
+        node.wait(10)
+    assert at_wipe == [[]]
