@@ -143,8 +143,8 @@ def _find(
         (full.min(axis=0) < BORDER_PX).any()
         or (full.max(axis=0) > np.array([w, h]) - 1 - BORDER_PX).any()
     )
-    full[:, 0] = np.clip(full[:, 0], 0, w - 1)
-    full[:, 1] = np.clip(full[:, 1], 0, h - 1)
+    np.maximum(full, 0, out=full)
+    np.minimum(full, np.array([w - 1, h - 1], dtype=full.dtype), out=full)
     return full.astype(np.float32), hit.clipped or at_border
 
 
