@@ -30,7 +30,9 @@ _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
 
 
-def tune_malloc(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
+def tune_malloc(
+    arenas: int = 2, mmap_threshold: int = 128 * 1024, trim_threshold: int = 4 * 1024 * 1024
+) -> bool:
     """Cap glibc's malloc arenas and give every block of `mmap_threshold` bytes or more
     its own mapping, returned to the system when freed; call before the device and media
     threads start.
@@ -39,20 +41,21 @@ def tune_malloc(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
     the first few video frames every frame buffer came from the heap, and the heap kept
     what the frames left between the small objects allocated meanwhile: 40 MB of heap in a
     one-minute call where 18 MB is in use. A fixed threshold keeps it there, for a few
-    page faults per frame. The top of the heap goes back only once 4 MB are free there:
-    giving back every freed block (glibc's trim threshold follows the mmap one) had the
-    camera analysers fault the same pages in again on every frame.
+    page faults per frame. The top of the heap goes back only once `trim_threshold` bytes
+    are free there: giving back every freed block (glibc's trim threshold follows the mmap
+    one) had the camera analysers fault the same pages in again on every frame.
     """
     if _libc is None or not hasattr(_libc, "mallopt"):
         return False
-    return all(
+    applied = [
         bool(_libc.mallopt(option, value))
         for option, value in (
             (_M_ARENA_MAX, arenas),
             (_M_MMAP_THRESHOLD, mmap_threshold),
-            (_M_TRIM_THRESHOLD, 4 * 1024 * 1024),
+            (_M_TRIM_THRESHOLD, trim_threshold),
         )
-    )
+    ]  # every one tried, even when an earlier one is refused
+    return all(applied)
 
 
 def release_free_memory() -> bool:
