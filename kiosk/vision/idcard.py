@@ -188,23 +188,6 @@ def measure_card(
     )
 
 
-def _box(image: BgrFrame, quad: Corners) -> tuple[BgrFrame, Corners]:
-    """The part of `image` the card covers, and the corners in its pixels."""
-    h, w = image.shape[:2]
-    x0, y0 = (max(0, int(v) - 1) for v in quad.min(axis=0))
-    x1, y1 = (int(v) + 2 for v in quad.max(axis=0))
-    return image[y0 : min(h, y1), x0 : min(w, x1)], quad - np.array([x0, y0], np.float32)
-
-
-def _rectify(
-    box: npt.NDArray[np.uint8], quad: Corners, out_w: int, flags: int = cv2.INTER_LINEAR
-) -> npt.NDArray[np.uint8]:
-    out_h = max(1, round(out_w / ID1_ASPECT))
-    dst = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], np.float32)
-    m = cv2.getPerspectiveTransform(quad, dst)
-    return np.asarray(cv2.warpPerspective(box, m, (out_w, out_h), flags=flags), dtype=np.uint8)
-
-
 def _card_face(frame: BgrFrame, quad: Corners) -> BgrFrame:
     """The card rectified from the full frame to RECTIFIED_WIDTH, nearest pixels.
 
@@ -212,8 +195,12 @@ def _card_face(frame: BgrFrame, quad: Corners) -> BgrFrame:
     more at some sub-pixel phases than others, which narrows the gap between sharp and
     blurred cards that the sharpness threshold sits in. It is also the cheaper warp.
     """
-    box, at = _box(frame, quad)
-    return _rectify(box, at, RECTIFIED_WIDTH, cv2.INTER_NEAREST)
+    out_w = RECTIFIED_WIDTH
+    out_h = max(1, round(out_w / ID1_ASPECT))
+    dst = np.array([[0, 0], [out_w - 1, 0], [out_w - 1, out_h - 1], [0, out_h - 1]], np.float32)
+    m = cv2.getPerspectiveTransform(quad, dst)
+    warped = cv2.warpPerspective(frame, m, (out_w, out_h), flags=cv2.INTER_NEAREST)
+    return np.asarray(warped, dtype=np.uint8)
 
 
 def _sharpness(card: BgrFrame) -> float:
