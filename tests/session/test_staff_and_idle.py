@@ -12,8 +12,16 @@ from kiosk.session.state import Phase, SessionState, StaffRole, Timing
 from tests.session.test_machine import run
 
 
+def staff_pin(role: StaffRole, pin: str) -> list[ev.Event]:
+    return [ev.StaffGesture(role), *(ev.Digit(d) for d in pin), ev.SubmitPin()]
+
+
 def nurse_pin(pin: str = "2468") -> list[ev.Event]:
-    return [ev.StaffGesture(StaffRole.NURSE), *(ev.Digit(d) for d in pin), ev.SubmitPin()]
+    return staff_pin(StaffRole.NURSE, pin)
+
+
+def maintenance_opened() -> list[ev.Event]:
+    return [*staff_pin(StaffRole.MAINTENANCE, "9"), ev.PinChecked(ok=True)]
 
 
 def test_nurse_starts_a_session_for_a_patient() -> None:
@@ -80,10 +88,7 @@ def test_wrong_pins_slow_down_then_lock_the_pad_even_across_sessions() -> None:
 
 def test_maintenance_pin_opens_maintenance_and_runs_checks() -> None:
     events = [
-        ev.StaffGesture(StaffRole.MAINTENANCE),
-        ev.Digit("9"),
-        ev.SubmitPin(),
-        ev.PinChecked(ok=True),
+        *maintenance_opened(),
         ev.RerunChecks(),
         ev.Dismiss(),
         ev.Wiped(),
@@ -151,10 +156,7 @@ def test_display_name_is_bounded() -> None:
 
 def test_a_test_call_from_maintenance_knocks_on_the_test_room() -> None:
     events = [
-        ev.StaffGesture(StaffRole.MAINTENANCE),
-        ev.Digit("9"),
-        ev.SubmitPin(),
-        ev.PinChecked(ok=True),
+        *maintenance_opened(),
         ev.StartTestCall("555000"),
         ev.Knocked(),
         ev.Admitted(),
