@@ -98,8 +98,6 @@ async def test_no_request_url_naming_the_meeting_outlives_the_wipe(
          f"{ROOM_ALIAS}:{ROOM_PIN}", "--bot-admit-after", "0.3"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
-    assert node.stdout is not None
-    base_url = node.stdout.readline().split()[3].rstrip(";")
     forget, at_wipe = engine_module.forget_request_urls, []
 
     def forget_and_count() -> int:
@@ -112,7 +110,10 @@ async def test_no_request_url_naming_the_meeting_outlives_the_wipe(
 
     monkeypatch.setattr(engine_module, "forget_request_urls", forget_and_count)
     try:
-        config = demo_config(base_url, KioskConfig(camera="synthetic"))
+        assert node.stdout is not None
+        listening = node.stdout.readline().split()
+        assert len(listening) > 3, f"expected the node's address, got {listening!r}"
+        config = demo_config(listening[3].rstrip(";"), KioskConfig(camera="synthetic"))
         async with running_engine(config) as engine:
             await run_journey(engine, JourneyPlan(alias=ROOM_ALIAS, call_seconds=1))
     finally:
