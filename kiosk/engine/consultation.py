@@ -22,9 +22,10 @@ from kiosk.media.call import Call, CallError
 from kiosk.media.ice import IceConfig
 from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_call
 from kiosk.media.quality import QualityChange, QualityController
+from kiosk.media.signaling import connect, connect_direct
 from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
-from kiosk.pexip import conference as pc
-from kiosk.pexip import errors as pe
+from kiosk.pexip import conference as wire
+from kiosk.pexip import errors as wire_errors
 from kiosk.pexip.client import InfinityClient, Token
 from kiosk.session import events as ev
 from kiosk.session.state import ErrorKind
@@ -33,27 +34,28 @@ log = logging.getLogger(__name__)
 
 # No inbound media for this long in a call is an outage (aiortc itself needs 24-36 s).
 OUTAGE_WINDOW_S = 2.0
-# How long the node may take to answer one attempt at (re)building the call; the session
-# retries with backoff after it. A cut link fails at once; this bounds a silent one. Making
-# the offer is local work and not counted: a Pi needs seconds for it under load.
-CALL_SETUP_LIMIT_S = 8.0
+# How long one attempt at (re)building the call may take: the node may hold `calls` and `ack`
+# for tens of seconds (Pexip's Swift SDK waits 62 s for `calls`, ParticipantService.swift;
+# Android sets no read timeout on `ack`, CallStepImpl), each bounded by the client's own 62 s.
+# The session retries with backoff after it; a cut link fails at once.
+CALL_SETUP_LIMIT_S = 130.0
 HANG_UP_COURTESY_S = 0.3
 
 
 def error_kind(exc: BaseException) -> ErrorKind:
     """The one place where a wire failure becomes what the patient is told."""
     match exc:
-        case pe.NoSuchConference():
+        case wire_errors.NoSuchConference():
             return ErrorKind.NOT_FOUND
-        case pe.NoSuchNode() | pe.NodeUnreachable() | OSError() | TimeoutError():
+        case wire_errors.NoSuchNode() | wire_errors.NodeUnreachable() | OSError() | TimeoutError():
             return ErrorKind.UNREACHABLE
-        case pe.Maintenance():
+        case wire_errors.Maintenance():
             return ErrorKind.MAINTENANCE
-        case pe.HostNotAllowed():
+        case wire_errors.HostNotAllowed():
             return ErrorKind.HOST_NOT_ALLOWED
-        case pe.PinRequired():
+        case wire_errors.PinRequired():
             return ErrorKind.PIN_REQUIRED
-        case pe.InvalidPin():
+        case wire_errors.InvalidPin():
             return ErrorKind.INVALID_PIN
         case _:
             return ErrorKind.PROTOCOL
@@ -96,7 +98,7 @@ class Consultation:
         # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline).
         self._watch_media_enabled = watch_media
         self._client: InfinityClient | None = None
-        self._conference: pc.Conference | None = None
+        self._conference: wire.Conference | None = None
         self._call: Call | None = None
         self._call_ready = asyncio.Event()
         self._admitted = False
@@ -140,10 +142,10 @@ class Consultation:
             self._client = InfinityClient(
                 self._base_url, self._config.allowed_hosts, ca_file=self._config.ca_file or None
             )
-            self._conference = pc.Conference(self._client, self._alias, clock=self._clock)
+            self._conference = wire.Conference(self._client, self._alias, clock=self._clock)
             # Like Pexip's own clients, say we can take the far end's offer; the node decides.
             token = await self._conference.join(self._display_name, self._pin, direct_media=True)
-        except (pe.PexipError, OSError, TimeoutError) as exc:
+        except (wire_errors.PexipError, OSError, TimeoutError) as exc:
             log.warning("knocking failed: %s", type(exc).__name__)
             self._post(ev.JoinFailed(error_kind(exc)))
             return
@@ -151,34 +153,40 @@ class Consultation:
         async for signal in self._conference.signals():
             self._on_signal(signal)
 
-    def _on_signal(self, signal: pc.Signal) -> None:
+    def _on_signal(self, signal: wire.Signal) -> None:
         match signal:
-            case pc.Waiting():
+            case wire.Waiting():
                 self._post(ev.Knocked())
-            case pc.Admitted():
+            case wire.Admitted():
                 self._admitted = True
                 self._post(ev.Admitted())
                 self._spawn(self._watch_media(), name="watch-media")
-            case pc.Removed(reason=reason):
+            case wire.Removed(reason=reason):
                 self._post(ev.RemovedByServer(reason))
-            case pc.TokenLost(reason=reason):
+            case wire.TokenLost(reason=reason):
                 self._post(ev.ParticipantLost(reason))
-            case pc.RemoteOffer(sdp=sdp):
-                self._spawn(self._answer_offer(sdp), name="answer-offer")
-            case pc.CallDropped():
+            case wire.RemoteOffer(sdp=sdp):
+                token = self._conference.token if self._conference else None
+                if token is not None:
+                    self._spawn(self._set_up_call(token, remote_offer=sdp), name="answer-offer")
+            case wire.RemoteCandidate(candidate=candidate, mid=mid):
+                self._spawn(self._add_candidate(candidate, mid), name="remote-candidate")
+            case wire.PeerGone():
+                # Direct media: the far end's browser left or restarts; its new offer follows.
+                log.info("direct media: the far end's peer connection went away")
+            case wire.CallDropped():
                 # The node hung up our media but kept the participant: rebuild like an outage.
                 self._post(ev.MediaLost())
             case _:
                 log.info("conference: %s", type(signal).__name__)
 
     async def _replace_call(self, token: Token) -> Call:
-        """Close the call we have (if any) and make a new one with fresh tracks."""
+        """Make a new call with fresh tracks, then close the one we had (if any). The new
+        call is in place before the first await, so a trickled candidate that arrives while
+        the old one closes goes to the new one."""
         assert self._conference is not None
         self._call_ready.clear()
-        if self._call is not None:
-            old = self._call
-            self._keep_counts(old)
-            await old.close()
+        old = self._call
         camera_track = CameraVideoTrack(self._camera)
         call = Call(
             camera_track,
@@ -188,6 +196,9 @@ class Consultation:
         )
         self._call = call
         self._camera_track = camera_track
+        if old is not None:
+            self._keep_counts(old)
+            await old.close()
         return call
 
     def _adapt_quality(self, call: Call) -> None:
@@ -204,51 +215,45 @@ class Consultation:
         self._quality = controller.level.name
         self._spawn(controller.run(), name="send-quality")
 
-    async def _set_up_call(self, token: Token) -> None:
+    async def _set_up_call(self, token: Token, remote_offer: str | None = None) -> None:
+        """The one call set-up path: a fresh peer connection, then either our offer (both
+        modes start so) or, in direct media, our answer to the far end's offer."""
         assert self._conference is not None
         had_call = self._call is not None
         call = await self._replace_call(token)
-        if had_call:
+        if had_call and remote_offer is None:
             # The node replaces a participant's call when a new one is placed, so telling it
             # about the old one is a courtesy that must not hold up the new call while the
-            # network is still out.
+            # network is still out. A far end's new offer comes on the call we have.
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(self._conference.hang_up_call(), HANG_UP_COURTESY_S)
+                await asyncio.wait_for(self._conference.hang_up(), HANG_UP_COURTESY_S)
         try:
-            offer = await call.offer()
-            async with asyncio.timeout(CALL_SETUP_LIMIT_S):
-                answer = await self._conference.place_call(offer)
-                if not answer:
-                    # Direct media: the node ignored our offer; the far end's offer comes
-                    # as a RemoteOffer and is answered by a fresh call (_answer_offer).
-                    log.info("direct media: waiting for the far end's offer")
-                    return
-                await call.accept_answer(answer)
-                await self._conference.ack()
-        except (pe.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
+            if remote_offer is not None:
+                async with asyncio.timeout(CALL_SETUP_LIMIT_S):
+                    await connect_direct(call, self._conference, remote_offer)
+            else:
+                # Making the offer is local work inside `connect`; the limit is for the node.
+                async with asyncio.timeout(CALL_SETUP_LIMIT_S):
+                    if not await connect(call, self._conference):
+                        # Direct media: the node ignored our offer; the far end's offer
+                        # comes as a RemoteOffer and is answered on a fresh peer connection.
+                        log.info("direct media: waiting for the far end's offer")
+                        return
+        except (wire_errors.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
             log.warning("setting up the call failed: %s", type(exc).__name__)
             self._post(ev.MediaLost())
             return
         self._call_ready.set()
         self._adapt_quality(call)
 
-    async def _answer_offer(self, offer: str) -> None:
-        """Direct media: answer the far end's offer on a new peer connection and ack it."""
-        assert self._conference is not None
-        token = self._conference.token
-        if token is None:
+    async def _add_candidate(self, candidate: str, mid: str) -> None:
+        call = self._call
+        if call is None:
             return
-        call = await self._replace_call(token)
         try:
-            async with asyncio.timeout(CALL_SETUP_LIMIT_S):
-                answer = await call.answer(offer)
-                await self._conference.ack(answer)
-        except (pe.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
-            log.warning("answering the far end's offer failed: %s", type(exc).__name__)
-            self._post(ev.MediaLost())
-            return
-        self._call_ready.set()
-        self._adapt_quality(call)
+            await call.add_remote_candidate(candidate, mid)
+        except (CallError, ValueError) as exc:
+            log.info("a remote candidate was not applied: %s", type(exc).__name__)
 
     async def _watch_media(self) -> None:
         """From admission on: announce the call's first picture, then watch that media keeps

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
 
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.media.ice import IceConfig
@@ -72,6 +73,8 @@ class Call:
         self._rgb_cache: tuple[int, RgbFrame] | None = None
         self._first_video = asyncio.Event()
         self._closed = False
+        self._held_candidates: list[tuple[str, str]] = []
+        self.remote_candidates_applied = 0
         self.created_at = self._clock.now()
         self.first_remote_video_at: float | None = None
         self.connection_states: list[str] = [self._pc.connectionState]
@@ -93,13 +96,37 @@ class Call:
                 f"expected an answer after our offer, but signalling is {self._pc.signalingState}"
             )
         await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        await self._apply_held_candidates()
 
     async def answer(self, offer_sdp: str) -> str:
         """Answer the far end's offer (direct media: the other side offers)."""
         self._check_open("answer an offer")
         await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         await self._pc.setLocalDescription(await self._pc.createAnswer())
+        await self._apply_held_candidates()
         return str(self._pc.localDescription.sdp)
+
+    async def add_remote_candidate(self, candidate: str, mid: str) -> None:
+        """A trickled candidate of the far end. Held until the remote description is set
+        (before it, aiortc knows no mids to match); unusable ones are dropped with a log."""
+        if self._closed:
+            return
+        self._held_candidates.append((candidate, mid))
+        if self._pc.remoteDescription is not None:
+            await self._apply_held_candidates()
+
+    async def _apply_held_candidates(self) -> None:
+        held, self._held_candidates = self._held_candidates, []
+        for text, mid in held:
+            line = text.removeprefix("a=").removeprefix("candidate:")
+            try:
+                candidate = candidate_from_sdp(line)
+            except (ValueError, IndexError):
+                log.info("dropped a remote candidate that does not parse")
+                continue
+            candidate.sdpMid = mid
+            await self._pc.addIceCandidate(candidate)
+            self.remote_candidates_applied += 1
 
     # -- what arrived ------------------------------------------------------------------------
 

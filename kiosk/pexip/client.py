@@ -39,9 +39,16 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/client/v2"
 _LOOPBACK_NAMES = frozenset({"localhost"})
 _RETRY_STATUSES = frozenset({502, 504})
+# A request that creates something on the node (`request_token` a participant, `calls` a call)
+# is retried only when it cannot have reached the node: a refused connection, or a 502 (the
+# proxy found no node behind it). After a timeout, a dropped connection or a 504 the node may
+# have done it, and a second try could put the same patient twice in the clinician's list.
+_CREATING_RETRY_STATUSES = frozenset({502})
 # Official clients wait long for `calls` and `ack`: the node may hold them while it sets up media.
 _LONG_TIMEOUT_S = 62.0
 _SHORT_TIMEOUT_S = 15.0
+# PexRTC gives request_token 60 s (pexrtc.js 2245); it is never retried after a timeout.
+_TOKEN_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,20 @@ def _text(d: dict[str, Any], key: str, required: bool = False) -> str:
     if not isinstance(value, str) or (required and not value):
         raise ProtocolError(f"{key} must be a non-empty string (got {type(value).__name__})")
     return value
+
+
+def update_answer(result: Any) -> str:
+    """The answer in an `update` result, unchecked: a bare SDP string (transcoded), an object
+    with `sdp` (direct media), or "" when it says `offer_ignored` (Android SDK's
+    UpdateResponseSerializer; wire example update_response_direct_media_offer_ignored)."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, dict):
+        if result.get("offer_ignored") is True:
+            return ""
+        if isinstance(result.get("sdp"), str) and result["sdp"]:
+            return str(result["sdp"])
+    raise ProtocolError("update result must be an SDP string or say offer_ignored")
 
 
 def _ice_servers(result: dict[str, Any]) -> tuple[tuple[StunServer, ...], tuple[TurnServer, ...]]:
@@ -236,6 +257,7 @@ class InfinityClient:
         token_request: bool = False,
         timeout_s: float = _SHORT_TIMEOUT_S,
         expect_json: bool = True,
+        creates: bool = False,
     ) -> Any:
         headers: dict[str, str] = {}
         if token is not None:
@@ -260,17 +282,21 @@ class InfinityClient:
                 if isinstance(exc, aiohttp.ClientResponseError | aiohttp.InvalidURL):
                     raise ProtocolError(f"malformed HTTP answer: {type(exc).__name__}") from exc
                 last = type(exc).__name__
+                if creates and not isinstance(exc, aiohttp.ClientConnectorError):
+                    break
                 continue
-            if status in _RETRY_STATUSES:
+            if status in (_CREATING_RETRY_STATUSES if creates else _RETRY_STATUSES):
                 last = f"HTTP {status}"
                 continue
+            if status in _RETRY_STATUSES:
+                raise error_for_status(status, text, token_request=token_request)
             if status != 200:
                 raise error_for_status(status, text, token_request=token_request)
             if not expect_json:
                 return None
             return _result_of(text, path)
         raise NodeUnreachable(
-            f"expected an answer from the node, got {last} after {self._retries + 1} tries"
+            f"expected an answer from the node, got {last} after {attempt + 1} tries"
         )
 
 
@@ -316,7 +342,13 @@ class ConferenceStep:
         if one_time_token is not None:
             body["token"] = one_time_token
         result = await self._client._request(
-            "POST", self._path + "/request_token", pin=pin, body=body, token_request=True
+            "POST",
+            self._path + "/request_token",
+            pin=pin,
+            body=body,
+            token_request=True,
+            timeout_s=_TOKEN_TIMEOUT_S,
+            creates=True,
         )
         return parse_token(result)
 
@@ -385,6 +417,7 @@ class ParticipantStep:
             token=token.token,
             body={"call_type": call_type, "sdp": sdp},
             timeout_s=_LONG_TIMEOUT_S,
+            creates=True,
         )
         if not isinstance(result, dict):
             raise ProtocolError("calls result must be an object")
@@ -418,14 +451,13 @@ class CallStep:
         )
 
     async def update(self, token: Token, sdp: str) -> str:
+        """The answer SDP, or "" when the node ignored the offer (direct media: the far end's
+        offer follows as a `new_offer`/`update_sdp` event)."""
         result = await self._client._request(
             "POST", self._path + "/update", token=token.token, body={"sdp": sdp}
         )
-        if isinstance(result, str):
-            return checked_sdp(result)
-        if isinstance(result, dict) and isinstance(result.get("sdp"), str):
-            return checked_sdp(str(result["sdp"]))
-        raise ProtocolError("update result must be an SDP string")
+        answer = update_answer(result)
+        return checked_sdp(answer) if answer else ""
 
     async def disconnect(self, token: Token) -> None:
         await self._client._request("POST", self._path + "/disconnect", token=token.token)

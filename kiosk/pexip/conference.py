@@ -8,6 +8,9 @@ bracket) and tells its consumer only what the session needs to know:
     StreamLost -> StreamBack                      the event stream dropped and came back
     TokenLost(reason)                             the node no longer knows our token
     RemoteOffer(sdp)                              direct media: answer it, then `ack(answer)`
+    RemoteCandidate(candidate, mid)               a trickled ICE candidate of the far end
+    PeerGone                                      direct media: the far end left; its new
+                                                  offer (a RemoteOffer) follows
     CallDropped(reason)                           the node hung up our call; the token stays
     Referred(alias, token)                        join `alias` anew with the one-time token
 
@@ -38,6 +41,7 @@ from kiosk.pexip.events import (
     Disconnect,
     InfinityEvent,
     MalformedEvent,
+    NewCandidate,
     NewOffer,
     Participant,
     ParticipantCreate,
@@ -45,6 +49,7 @@ from kiosk.pexip.events import (
     ParticipantSyncBegin,
     ParticipantSyncEnd,
     ParticipantUpdate,
+    PeerDisconnect,
     Refer,
     RefreshToken,
     UpdateSdp,
@@ -106,6 +111,22 @@ class RemoteOffer(Signal):
 
 
 @dataclass(frozen=True)
+class RemoteCandidate(Signal):
+    """A trickled ICE candidate of the far end (SSE `new_candidate`): all three official
+    clients add these to their peer connection (Android WebRtcMediaConnection, Swift
+    Conference, PexRTC). End-of-candidates markers (an empty candidate) are not passed on."""
+
+    candidate: str
+    mid: str
+
+
+@dataclass(frozen=True)
+class PeerGone(Signal):
+    """Direct media: the far end's peer connection went away (`peer_disconnect`); it
+    restarts signalling with a new offer (Android MediaConnectionSignalingImpl)."""
+
+
+@dataclass(frozen=True)
 class CallDropped(Signal):
     """The node dropped our call (`call_disconnected`); the participant and token remain,
     so a new `place_call` rebuilds media without a new knock."""
@@ -150,7 +171,9 @@ class Conference:
         self._refresh_now = asyncio.Event()
         self._roster: dict[str, Participant] = {}
         self._sync: dict[str, Participant] | None = None
-        self._conference: ConferenceUpdate | None = None
+        # False while the conference has not started (no host yet): everyone waits.
+        self._started = True
+        self._own_service_type = ""
         self._admission: type[Signal] | None = None
         self._call_uuid: str | None = None
         self._queue: asyncio.Queue[Signal | None] = asyncio.Queue()
@@ -180,10 +203,6 @@ class Conference:
     @property
     def roster(self) -> Mapping[str, Participant]:
         return dict(self._roster)
-
-    @property
-    def conference_state(self) -> ConferenceUpdate | None:
-        return self._conference
 
     @property
     def history(self) -> tuple[Signal, ...]:
@@ -256,6 +275,17 @@ class Conference:
             raise NotJoined("ack needs a call placed first")
         await self._call_step(token, self._call_uuid).ack(token, sdp)
 
+    # The seam media sets calls up through (kiosk.media.signaling.Signaling).
+
+    async def send_offer(self, sdp: str) -> str:
+        return await self.place_call(sdp)
+
+    async def send_answer(self, sdp: str) -> None:
+        await self.ack(sdp)
+
+    async def hang_up(self) -> None:
+        await self.hang_up_call()
+
     async def hang_up_call(self) -> None:
         """Hang up the media only (the participant and its token stay); never raises."""
         call_uuid, self._call_uuid = self._call_uuid, None
@@ -317,10 +347,13 @@ class Conference:
                     await task
 
     def _service_type(self, service_type: str) -> None:
+        self._own_service_type = service_type
         if service_type in WAITING_SERVICE_TYPES:
             kind: type[Signal] = Waiting
         elif service_type in ADMITTED_SERVICE_TYPES:
-            kind = Admitted
+            # In the conference proper, but it has not started: still waiting for the host
+            # (`conference_update.started`, Android InfinityEvent, Swift ConferenceStatus).
+            kind = Admitted if self._started else Waiting
         else:
             return
         if kind is not self._admission:
@@ -417,8 +450,16 @@ class Conference:
                 self._roster.pop(uuid, None)
                 if uuid == own:
                     self._emit(Removed("our participant was deleted"))
-            case ConferenceUpdate():
-                self._conference = event
+            case ConferenceUpdate(started=started) if started is not None:
+                if started != self._started:
+                    self._started = started
+                    self._service_type(self._own_service_type)
+            case NewCandidate(candidate=candidate, mid=mid):
+                # PexRTC marks the end of candidates with an empty one; aiortc needs no marker.
+                if candidate.strip():
+                    self._emit(RemoteCandidate(candidate, mid))
+            case PeerDisconnect():
+                self._emit(PeerGone())
             case Disconnect(reason=reason):
                 self._emit(Removed(reason))
             case RefreshToken():
