@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.refnode.personality import Personality, split_candidates
 from kiosk.refnode.room import NodeParticipant, Room, RoomSpec, StreamItem
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class RefNode:
             for spec in rooms
         }
         self.maintenance = False
+        self.personality = Personality()
         self._runner: web.AppRunner | None = None
         self._event_ids = itertools.count(1)
         self.base_url = ""
@@ -171,6 +173,11 @@ class RefNode:
     async def _maintenance_gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self.maintenance:
             return web.Response(status=503, text="Service Unavailable")
+        if self.personality.gateway_errors > 0 and request.path.startswith(API + "/conferences"):
+            # A proxy without a node behind it: nothing reaches the node.
+            self.personality.gateway_errors -= 1
+            status = self.personality.gateway_status
+            return web.Response(status=status, text="Bad Gateway" if status == 502 else "Timeout")
         return await handler(request)
 
     def _in_room(
@@ -254,7 +261,7 @@ class RefNode:
                 "service_name": room.spec.alias,
                 "call_type": "video",
                 "direct_media": room.spec.direct_media,
-                "trickle_ice_enabled": False,
+                "trickle_ice_enabled": self.personality.trickle_ice,
                 "stun": self.stun,
                 "turn": self.turn,
                 "use_relay_candidates_only": False,
@@ -330,6 +337,8 @@ class RefNode:
             return _bad_request("calls needs a JSON body with an sdp offer")
         if body.get("call_type", "WEBRTC") != "WEBRTC":
             return _bad_request("only call_type WEBRTC is supported")
+        if self.personality.calls_delay_s > 0:
+            await asyncio.sleep(self.personality.calls_delay_s)  # network time, not the room's
         if room.spec.direct_media:
             return await self._direct_call(room, caller, body["sdp"])
         try:
@@ -339,7 +348,18 @@ class RefNode:
         except Exception as exc:  # aiortc rejects unusable offers with assorted errors
             log.info("offer refused: %s", type(exc).__name__)
             return _bad_request(f"the SDP offer could not be answered ({type(exc).__name__})")
-        return _answer({"call_uuid": call.uuid, "sdp": call.pc.localDescription.sdp})
+        answer = str(call.pc.localDescription.sdp)
+        if self.personality.trickle_ice:
+            answer, candidates = split_candidates(answer)
+            # After the answer, as a trickling node sends them.
+            asyncio.get_running_loop().call_later(
+                0.02, self._trickle, room, caller, [c.to_json() for c in candidates]
+            )
+        return _answer({"call_uuid": call.uuid, "sdp": answer})
+
+    def _trickle(self, room: Room, p: NodeParticipant, candidates: list[dict[str, str]]) -> None:
+        for candidate in candidates:
+            room.tell(p, "new_candidate", candidate)
 
     async def _direct_call(self, room: Room, caller: NodeParticipant, sdp: str) -> web.Response:
         """Guests get no answer here (their offer is ignored; the host's comes as
@@ -361,6 +381,8 @@ class RefNode:
         )
 
     async def _ack(self, request: web.Request, room: Room, caller: NodeParticipant) -> web.Response:
+        if self.personality.ack_delay_s > 0:
+            await asyncio.sleep(self.personality.ack_delay_s)
         if not self._own_call(request, room, caller):
             return _answer("Unknown call", status=404)
         if caller.call is not None:
