@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.base.privacy import SESSION_SECRETS
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
@@ -40,6 +41,13 @@ OUTAGE_WINDOW_S = 2.0
 # The session retries with backoff after it; a cut link fails at once.
 CALL_SETUP_LIMIT_S = 130.0
 HANG_UP_COURTESY_S = 0.3
+# A failed set-up while waiting is tried again after 1, 2, 4 ... s (at most 30 s).
+SETUP_RETRY_STEP_S = 1.0
+# After the token: how long the node may take to put us in the waiting room or the conference.
+JOINING_LIMIT_S = 30.0
+# A removal while waiting counts as the node's waiting-for-host timeout (Pexip's default
+# 900 s, "if a Host does not join") only after this share of the kiosk's lobby limit.
+HOST_TIMEOUT_SHARE = 0.9
 
 
 def error_kind(exc: BaseException) -> ErrorKind:
@@ -111,6 +119,12 @@ class Consultation:
         self._media_clock = MonotonicClock()
         self._video_frames = 0
         self._audio_frames = 0
+        # What the session was last told (None: nothing yet), so that a refer into a new
+        # waiting room does not knock twice in the session's eyes.
+        self._admitted_posted: bool | None = None
+        self._placed = False
+        self._waiting_since: float | None = None
+        self._setup_failed = False
 
     # -- what the engine reads ----------------------------------------------------------------
 
@@ -138,37 +152,99 @@ class Consultation:
             self._post_to_engine(self, event)
 
     async def run(self) -> None:
+        alias, one_time_token = self._alias, None
+        while not self._ended:
+            referred = await self._follow(alias, one_time_token)
+            if referred is None:
+                return
+            # Pexip's refer: leave this conference, then join the alias with the one-time
+            # token (Android RefererImpl, PexRTC processRefer). Same patient, same call set-up.
+            alias, one_time_token = referred.alias, referred.token
+            SESSION_SECRETS.add(alias)
+            log.info("referred to another conference: joining it")
+            await self._leave_conference()
+
+    async def _follow(self, alias: str, one_time_token: str | None) -> wire.Referred | None:
+        """Join one conference and follow it until it ends; the Referred signal if it moved
+        us on, else None."""
         try:
-            self._client = InfinityClient(
-                self._base_url, self._config.allowed_hosts, ca_file=self._config.ca_file or None
-            )
-            self._conference = wire.Conference(self._client, self._alias, clock=self._clock)
+            if self._client is None:
+                self._client = InfinityClient(
+                    self._base_url,
+                    self._config.allowed_hosts,
+                    ca_file=self._config.ca_file or None,
+                )
+            self._conference = wire.Conference(self._client, alias, clock=self._clock)
             # Like Pexip's own clients, say we can take the far end's offer; the node decides.
-            token = await self._conference.join(self._display_name, self._pin, direct_media=True)
+            token = await self._conference.join(
+                self._display_name,
+                self._pin if one_time_token is None else None,
+                direct_media=True,
+                one_time_token=one_time_token,
+            )
         except (wire_errors.PexipError, OSError, TimeoutError) as exc:
             log.warning("knocking failed: %s", type(exc).__name__)
             self._post(ev.JoinFailed(error_kind(exc)))
-            return
-        self._spawn(self._set_up_call(token))
+            return None
+        self._placed = False
+        self._spawn(self._joining_deadline(self._conference), name="joining-deadline")
+        self._start_setting_up(token)
         async for signal in self._conference.signals():
+            if isinstance(signal, wire.Referred):
+                return signal
             self._on_signal(signal)
+        return None
+
+    async def _joining_deadline(self, conference: wire.Conference) -> None:
+        """A token that never puts us in the waiting room or the conference (an unexpected
+        service type, an event stream that never opens) must not leave the patient in
+        JOINING: after the limit they get a clear error."""
+        await self._clock.sleep(JOINING_LIMIT_S)
+        if conference is self._conference and not self._placed and not self._ended:
+            log.warning("neither waiting nor admitted %.0f s after the token", JOINING_LIMIT_S)
+            self._post(ev.JoinFailed(ErrorKind.PROTOCOL))
+
+    async def _leave_conference(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        call, self._call = self._call, None
+        if call is not None:
+            self._keep_counts(call)
+            with contextlib.suppress(Exception):
+                await call.close()
+        self._call_ready.clear()
+        if self._conference is not None:
+            await self._conference.leave()
 
     def _on_signal(self, signal: wire.Signal) -> None:
         match signal:
             case wire.Waiting():
-                self._post(ev.Knocked())
+                self._placed = True
+                self._waiting_since = self._clock.now()
+                if self._admitted_posted is not False:
+                    self._admitted_posted = False
+                    self._post(ev.Knocked())
             case wire.Admitted():
+                self._placed = True
                 self._admitted = True
-                self._post(ev.Admitted())
+                if self._admitted_posted is not True:
+                    self._admitted_posted = True
+                    self._post(ev.Admitted())
                 self._spawn(self._watch_media(), name="watch-media")
+                if self._setup_failed:
+                    # Let in without working media: the session rebuilds the call.
+                    self._cancel_named("set-up")
+                    self._post(ev.MediaLost())
             case wire.Removed(reason=reason):
-                self._post(ev.RemovedByServer(reason))
+                self._post(ev.RemovedByServer(reason, deliberate=not self._host_timeout(reason)))
             case wire.TokenLost(reason=reason):
                 self._post(ev.ParticipantLost(reason))
             case wire.RemoteOffer(sdp=sdp):
                 token = self._conference.token if self._conference else None
                 if token is not None:
-                    self._spawn(self._set_up_call(token, remote_offer=sdp), name="answer-offer")
+                    self._cancel_named("set-up")
+                    self._spawn(self._answer_offer(token, sdp), name="answer-offer")
             case wire.RemoteCandidate(candidate=candidate, mid=mid):
                 self._spawn(self._add_candidate(candidate, mid), name="remote-candidate")
             case wire.PeerGone():
@@ -179,6 +255,49 @@ class Consultation:
                 self._post(ev.MediaLost())
             case _:
                 log.info("conference: %s", type(signal).__name__)
+
+    def _host_timeout(self, reason: str) -> bool:
+        """Was a removal the node's waiting-for-host timeout, or did someone remove us? Only
+        the timeout earns an automatic new knock. Pexip's wording of the timeout is not
+        published, so the time waited decides, unless the reason names a person."""
+        if self._admitted or self._waiting_since is None:
+            return False
+        words = reason.lower()
+        if "by remote host" in words or "by host" in words or "by the host" in words:
+            return False
+        waited = self._clock.now() - self._waiting_since
+        return "timeout" in words or waited >= HOST_TIMEOUT_SHARE * self._config.lobby_limit_s
+
+    def _cancel_named(self, name: str) -> None:
+        for task in list(self._tasks):
+            if task.get_name() == name and task is not asyncio.current_task():
+                task.cancel()
+
+    def _start_setting_up(self, token: Token) -> None:
+        self._cancel_named("set-up")
+        self._spawn(self._set_up_while_waiting(token), name="set-up")
+
+    async def _set_up_while_waiting(self, token: Token) -> None:
+        """Set the call up ahead of admission, retrying with backoff until it works: a node
+        that fails once must not leave an admitted patient without picture or sound."""
+        attempt = 0
+        while not self._ended:
+            self._setup_failed = False
+            if await self._set_up_call(token):
+                return
+            self._setup_failed = True
+            if self._admitted:
+                self._post(ev.MediaLost())
+                return
+            attempt += 1
+            await self._media_clock.sleep(min(SETUP_RETRY_STEP_S * 2 ** (attempt - 1), 30.0))
+
+    async def _answer_offer(self, token: Token, offer: str) -> None:
+        self._setup_failed = False
+        if not await self._set_up_call(token, remote_offer=offer):
+            self._setup_failed = True
+            if self._admitted:
+                self._post(ev.MediaLost())
 
     async def _replace_call(self, token: Token) -> Call:
         """Make a new call with fresh tracks, then close the one we had (if any). The new
@@ -215,7 +334,7 @@ class Consultation:
         self._quality = controller.level.name
         self._spawn(controller.run(), name="send-quality")
 
-    async def _set_up_call(self, token: Token, remote_offer: str | None = None) -> None:
+    async def _set_up_call(self, token: Token, remote_offer: str | None = None) -> bool:
         """The one call set-up path: a fresh peer connection, then either our offer (both
         modes start so) or, in direct media, our answer to the far end's offer."""
         assert self._conference is not None
@@ -238,13 +357,13 @@ class Consultation:
                         # Direct media: the node ignored our offer; the far end's offer
                         # comes as a RemoteOffer and is answered on a fresh peer connection.
                         log.info("direct media: waiting for the far end's offer")
-                        return
+                        return True
         except (wire_errors.PexipError, CallError, OSError, TimeoutError, ValueError) as exc:
             log.warning("setting up the call failed: %s", type(exc).__name__)
-            self._post(ev.MediaLost())
-            return
+            return False
         self._call_ready.set()
         self._adapt_quality(call)
+        return True
 
     async def _add_candidate(self, candidate: str, mid: str) -> None:
         call = self._call
@@ -295,7 +414,8 @@ class Consultation:
         for task in list(self._tasks):
             if task.get_name() == "watch-media":
                 task.cancel()
-        await self._set_up_call(self._conference.token)
+        if not await self._set_up_call(self._conference.token):
+            self._post(ev.MediaLost())
         if self._admitted:
             self._spawn(self._watch_media(), name="watch-media")
 

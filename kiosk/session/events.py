@@ -197,10 +197,12 @@ class JoinFailed(Event):
 class RemovedByServer(Event):
     """The node removed our participant (`disconnect` event, or deleted from the roster).
 
-    In the waiting room this is the waiting-for-host timeout; in a call, the clinician ended it.
+    In a call, the clinician ended it. In the waiting room it is the waiting-for-host timeout
+    (a new knock may follow), unless `deliberate`: someone removed the patient on purpose.
     """
 
     reason: str = ""
+    deliberate: bool = False
 
 
 @dataclass(frozen=True)

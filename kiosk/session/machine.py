@@ -304,6 +304,10 @@ def _removed_while_joining(state: SessionState, event: ev.Event, now: float) -> 
 
 
 def _removed_while_waiting(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.RemovedByServer)
+    if event.deliberate:
+        # The clinician sent the patient away: no automatic new knock.
+        return _end(state, now)
     return _lobby_timeout(state, now)
 
 
