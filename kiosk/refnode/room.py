@@ -17,6 +17,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from kiosk.base.clock import Clock
 from kiosk.refnode.direct import DirectLeg
+from kiosk.refnode.personality import split_candidates
 from kiosk.refnode.tracks import SwitchableTrack, drain
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,8 @@ class Room:
         self.spec = spec
         self.locked = True
         self.participants: dict[str, NodeParticipant] = {}
+        # Direct media: relay the host's offer without its candidates, then each as an event.
+        self.trickle_ice = False
         # What happened, for tests and the console: (what, participant uuid, detail).
         self.journal: list[tuple[str, str, str]] = []
         self._clock = clock
@@ -404,10 +407,17 @@ class Room:
             if not p.is_host and p.service_type == "conference" and p.leg and p.leg.peer is None
         ]
         for host, guest in zip(hosts, guests, strict=False):
-            assert host.leg is not None and guest.leg is not None
+            assert host.leg is not None and guest.leg is not None and host.leg.offer
             host.leg.peer, guest.leg.peer = guest.uuid, host.uuid
             self.journal.append(("offer", guest.uuid, ""))
-            self.tell(guest, "new_offer", {"sdp": host.leg.offer})
+            if not self.trickle_ice:
+                self.tell(guest, "new_offer", {"sdp": host.leg.offer})
+                continue
+            # A browser sends its offer before gathering ends; the rest trickles after it.
+            offer, candidates = split_candidates(host.leg.offer)
+            self.tell(guest, "new_offer", {"sdp": offer})
+            for candidate in candidates:
+                self.tell(guest, "new_candidate", candidate.to_json())
 
     def ack_leg(self, p: NodeParticipant, answer_sdp: str | None) -> None:
         leg = p.leg

@@ -87,10 +87,20 @@ class RefNode:
             for spec in rooms
         }
         self.maintenance = False
-        self.personality = Personality()
+        self._personality = Personality()
         self._runner: web.AppRunner | None = None
         self._event_ids = itertools.count(1)
         self.base_url = ""
+
+    @property
+    def personality(self) -> Personality:
+        return self._personality
+
+    @personality.setter
+    def personality(self, personality: Personality) -> None:
+        self._personality = personality
+        for room in self.rooms.values():
+            room.trickle_ice = personality.trickle_ice
 
     def room(self, alias: str) -> Room:
         return self.rooms[alias]
@@ -173,10 +183,10 @@ class RefNode:
     async def _maintenance_gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self.maintenance:
             return web.Response(status=503, text="Service Unavailable")
-        if self.personality.gateway_errors > 0 and request.path.startswith(API + "/conferences"):
+        if self._personality.gateway_errors > 0 and request.path.startswith(API + "/conferences"):
             # A proxy without a node behind it: nothing reaches the node.
-            self.personality.gateway_errors -= 1
-            status = self.personality.gateway_status
+            self._personality.gateway_errors -= 1
+            status = self._personality.gateway_status
             return web.Response(status=status, text="Bad Gateway" if status == 502 else "Timeout")
         return await handler(request)
 
@@ -261,7 +271,7 @@ class RefNode:
                 "service_name": room.spec.alias,
                 "call_type": "video",
                 "direct_media": room.spec.direct_media,
-                "trickle_ice_enabled": self.personality.trickle_ice,
+                "trickle_ice_enabled": self._personality.trickle_ice,
                 "stun": self.stun,
                 "turn": self.turn,
                 "use_relay_candidates_only": False,
@@ -337,8 +347,8 @@ class RefNode:
             return _bad_request("calls needs a JSON body with an sdp offer")
         if body.get("call_type", "WEBRTC") != "WEBRTC":
             return _bad_request("only call_type WEBRTC is supported")
-        if self.personality.calls_delay_s > 0:
-            await asyncio.sleep(self.personality.calls_delay_s)  # network time, not the room's
+        if self._personality.calls_delay_s > 0:
+            await asyncio.sleep(self._personality.calls_delay_s)  # network time, not the room's
         if room.spec.direct_media:
             return await self._direct_call(room, caller, body["sdp"])
         try:
@@ -349,7 +359,7 @@ class RefNode:
             log.info("offer refused: %s", type(exc).__name__)
             return _bad_request(f"the SDP offer could not be answered ({type(exc).__name__})")
         answer = str(call.pc.localDescription.sdp)
-        if self.personality.trickle_ice:
+        if self._personality.trickle_ice:
             answer, candidates = split_candidates(answer)
             # After the answer, as a trickling node sends them.
             asyncio.get_running_loop().call_later(
@@ -381,8 +391,8 @@ class RefNode:
         )
 
     async def _ack(self, request: web.Request, room: Room, caller: NodeParticipant) -> web.Response:
-        if self.personality.ack_delay_s > 0:
-            await asyncio.sleep(self.personality.ack_delay_s)
+        if self._personality.ack_delay_s > 0:
+            await asyncio.sleep(self._personality.ack_delay_s)
         if not self._own_call(request, room, caller):
             return _answer("Unknown call", status=404)
         if caller.call is not None:

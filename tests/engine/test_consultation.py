@@ -140,3 +140,27 @@ async def test_slow_calls_and_ack_are_waited_for(refnode: Node, pulse_server: Pu
         await bot.leave()
     assert engine.record.phases == [*UNTIL_WAITING, "in_call", "ended", "wiping", "idle"]
     assert refnode.joins() == 2
+
+
+async def test_direct_media_with_a_trickled_offer_connects_both_ways(
+    pulse_server: PulseServer,
+) -> None:
+    node = RefNode([RoomSpec(DEMO_ROOM.alias, DEMO_ROOM.host_pin, direct_media=True)])
+    node.personality = Personality(trickle_ice=True)
+    base_url = await node.start("127.0.0.1", 0)
+    bot = PractitionerBot(base_url, DEMO_ROOM.alias, DEMO_ROOM.host_pin, admit_after_s=0.3)
+    await bot.start()
+    try:
+        async with running_engine(kiosk_config(base_url)) as engine:
+            await knock(engine, DEMO_ROOM.alias)
+            await engine.wait_for(lambda s: s.phase is Phase.IN_CALL and s.remote_media, 20)
+            call = consultation(engine)._call
+            assert call is not None and call.remote_candidates_applied > 0
+            await until(lambda: bot.video_frames_received > 0)
+            engine.send(ev.HangUp())
+            await engine.wait_for(lambda s: s.phase is Phase.IDLE, 15)
+            assert engine.task_failures == []
+    finally:
+        await bot.leave()
+        await node.stop()
+    assert engine.record.phases == [*UNTIL_WAITING, "in_call", "ended", "wiping", "idle"]
