@@ -30,9 +30,10 @@ class Personality:
     trickle_ice: bool = False
     calls_delay_s: float = 0.0
     ack_delay_s: float = 0.0
-    # The next this many requests (of any kind) are answered with the status below.
+    # The next this many requests to these endpoints are answered with the status below.
     gateway_errors: int = 0
     gateway_status: int = 502
+    gateway_endpoints: tuple[str, ...] = ("request_token", "calls")
 
 
 NAMED = {

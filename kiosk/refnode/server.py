@@ -183,7 +183,8 @@ class RefNode:
     async def _maintenance_gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self.maintenance:
             return web.Response(status=503, text="Service Unavailable")
-        if self._personality.gateway_errors > 0 and request.path.startswith(API + "/conferences"):
+        burst = self._personality
+        if burst.gateway_errors > 0 and request.path.rsplit("/", 1)[-1] in burst.gateway_endpoints:
             # A proxy without a node behind it: nothing reaches the node.
             self._personality.gateway_errors -= 1
             status = self._personality.gateway_status
