@@ -274,6 +274,8 @@ class Consultation:
                 task.cancel()
 
     def _start_setting_up(self, token: Token) -> None:
+        # At once, not in the task: an Admitted already queued must not see an old failure.
+        self._setup_failed = False
         self._cancel_named("set-up")
         self._spawn(self._set_up_while_waiting(token), name="set-up")
 
