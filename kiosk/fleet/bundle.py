@@ -179,6 +179,10 @@ def verify_bundle(
         doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleRefused(Reason.MALFORMED, f"expected UTF-8 JSON ({exc})") from exc
+    except RecursionError:
+        raise BundleRefused(
+            Reason.MALFORMED, "expected JSON nested a few levels, got far deeper"
+        ) from None
     if isinstance(doc, dict) and "signature" not in doc and "payload" in doc:
         raise BundleRefused(Reason.UNSIGNED, "no signature")
     doc = _object(doc, "bundle", {"format", "payload", "public_key", "signature"})
