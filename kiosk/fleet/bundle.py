@@ -16,7 +16,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.config import ConfigError, KioskConfig, config_from_text
+from kiosk.config import ConfigError, ConfigMalformed, KioskConfig, config_from_text
 from kiosk.fleet.keys import (
     KeyFormatError,
     b64url,
@@ -153,6 +153,8 @@ def _check_payload_fields(payload: Payload) -> None:
 def _check_config(payload: Payload) -> KioskConfig:
     try:
         config = config_from_text(payload.config, "config")
+    except ConfigMalformed as exc:
+        raise BundleRefused(Reason.MALFORMED, str(exc)) from exc
     except ConfigError as exc:
         raise BundleRefused(Reason.INVALID_CONFIG, str(exc)) from exc
     if config.site != payload.site:
