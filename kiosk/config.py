@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from kiosk.base.pins import MIN_N, PinHashError, parse_pin_hash
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 
@@ -25,6 +28,26 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
 class ConfigError(ValueError):
     """The configuration is not usable; the message names the key and the problem."""
+
+
+class ConfigMalformed(ConfigError):
+    """The text is not a configuration at all: too large, nested too deep, not TOML."""
+
+
+# A site's file is a few kB; a bundle carries at most 256 kB in all.
+MAX_CONFIG_CHARS = 128 * 1024
+# Sane ranges: a timer of nan or 1e300 s is as broken as a negative one.
+NUMBER_BOUNDS: dict[str, tuple[float, float]] = {
+    "lobby_limit_s": (10.0, 4 * 3600.0),
+    "ended_return_s": (1.0, 600.0),
+    "number_idle_s": (5.0, 3600.0),
+    "reconnect_give_up_s": (1.0, 3600.0),
+    "lobby_auto_knocks": (0, 20),
+    "management_port": (1, 65535),
+}
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 
 
 @dataclass(frozen=True)
@@ -83,7 +106,7 @@ class KioskConfig:
         if not self.node_url.startswith(("https://", "http://")):
             raise ConfigError(f"node_url must be an https:// URL (got {self.node_url!r})")
         for name in ("lobby_limit_s", "ended_return_s", "number_idle_s", "reconnect_give_up_s"):
-            if getattr(self, name) <= 0:
+            if not 0 < getattr(self, name) < math.inf:
                 raise ConfigError(f"{name} must be a positive number of seconds")
         if self.lobby_auto_knocks < 0:
             raise ConfigError(f"lobby_auto_knocks must be 0 or more (got {self.lobby_auto_knocks})")
@@ -99,6 +122,28 @@ def validate_config(config: KioskConfig) -> KioskConfig:
                 f"{name} must be 1-63 lower-case letters, digits, '.', '_' or '-' "
                 f"(got {getattr(config, name)!r})"
             )
+    for name, (low, high) in NUMBER_BOUNDS.items():
+        value = getattr(config, name)
+        if not low <= value <= high:  # false for nan too
+            raise ConfigError(f"{name} must be between {low:g} and {high:g} (got {value!r})")
+    parts = urlsplit(config.node_url)
+    if not parts.hostname:
+        raise ConfigError(f"node_url must name a host (got {config.node_url!r})")
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
+        raise ConfigError(
+            f"node_url must be an https:// URL off loopback (got scheme {parts.scheme!r})"
+        )
+    for host in config.allowed_hosts:
+        if not _is_host_name(host):
+            raise ConfigError(
+                f"allowed_hosts: {host!r} is not a host name or address (no wildcards)"
+            )
+    for name in ("nurse_pin_hash", "maintenance_pin_hash"):
+        if getattr(config, name):
+            try:
+                parse_pin_hash(getattr(config, name), min_n=MIN_N)
+            except PinHashError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
     if config.test_room and not (len(config.test_room) == 6 and config.test_room.isdigit()):
         raise ConfigError(f"test_room must be six digits or empty (got {config.test_room!r})")
     if not config.allowed_hosts:
@@ -115,6 +160,16 @@ def validate_config(config: KioskConfig) -> KioskConfig:
                 f"(got {turn.url!r})"
             )
     return config
+
+
+def _is_host_name(host: str) -> bool:
+    if _HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 _FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in dataclasses.fields(KioskConfig)}
@@ -180,10 +235,19 @@ def config_from_mapping(data: dict[str, Any]) -> KioskConfig:
 
 def config_from_text(text: str, source: str = "configuration") -> KioskConfig:
     """Parse and check TOML text (a file's or a signed bundle's)."""
+    if len(text) > MAX_CONFIG_CHARS:
+        raise ConfigMalformed(
+            f"{source} is malformed: expected at most {MAX_CONFIG_CHARS} characters, "
+            f"got {len(text)}"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source} is not valid TOML: {exc}") from exc
+        raise ConfigMalformed(f"{source} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigMalformed(
+            f"{source} is malformed: nested far deeper than a configuration"
+        ) from None
     return config_from_mapping(data)
 
 
@@ -196,8 +260,12 @@ def load_config(path: Path | None = None) -> KioskConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path.name} is not UTF-8 text: {exc}") from exc
-    return config_from_text(text, path.name)
+        raise ConfigMalformed(f"{path.name} is not UTF-8 text: {exc}") from exc
+    config = config_from_text(text, path.name)
+    if config.ca_file and not os.access(config.ca_file, os.R_OK):
+        # Checked here, on the terminal, rather than in the bundle's text: IT signs elsewhere.
+        raise ConfigError(f"ca_file {config.ca_file!r} cannot be read")
+    return config
 
 
 def with_overrides(config: KioskConfig, **changes: Any) -> KioskConfig:
@@ -218,6 +286,7 @@ __all__ = [
     "DEFAULT_PATH",
     "NAME_PATTERN",
     "ConfigError",
+    "ConfigMalformed",
     "KioskConfig",
     "TurnServer",
     "config_from_mapping",

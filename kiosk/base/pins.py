@@ -35,19 +35,45 @@ def hash_pin(pin: str, *, n: int = N, r: int = R, p: int = P) -> str:
     return f"{_PREFIX}${n}${r}${p}${_b64(salt)}${_b64(digest)}"
 
 
+# What a terminal will spend on one check: scrypt needs 128·n·r bytes and time roughly in n·r·p.
+# Hashes beyond this are refused when the configuration loads, not at a nurse's first PIN.
+MIN_N, MAX_MEMORY_BYTES, MAX_WORK = 2**14, 64 * 2**20, 2**21
+_MAX_P, _MIN_SALT, _DIGEST_BYTES = 4, 16, (16, 64)
+
+
+def parse_pin_hash(stored: str, *, min_n: int = 2) -> tuple[int, int, int, bytes, bytes]:
+    """(n, r, p, salt, digest) of a stored hash, or PinHashError naming what is wrong."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != _PREFIX:
+        raise PinHashError("expected scrypt$n$r$p$salt$hash (got another format)")
+    try:
+        if not all(x.isdigit() and len(x) <= 10 for x in parts[1:4]):
+            raise ValueError("n, r and p must be whole numbers")
+        n, r, p = (int(x) for x in parts[1:4])
+        salt, expected = _unb64(parts[4]), _unb64(parts[5])
+    except ValueError as exc:
+        raise PinHashError(f"the PIN hash has a malformed field: {exc}") from exc
+    if n < min_n or n & (n - 1):
+        raise PinHashError(f"n must be a power of two of at least {min_n} (got {n})")
+    if r < 1 or 128 * n * r > MAX_MEMORY_BYTES:
+        raise PinHashError(
+            f"n and r must need at most {MAX_MEMORY_BYTES // 2**20} MiB (got n={n}, r={r})"
+        )
+    if not 1 <= p <= _MAX_P or n * r * p > MAX_WORK * 8:
+        raise PinHashError(f"p must be 1-{_MAX_P} within the time budget (got {p})")
+    if len(salt) < _MIN_SALT:
+        raise PinHashError(f"the salt must be at least {_MIN_SALT} bytes (got {len(salt)})")
+    if not _DIGEST_BYTES[0] <= len(expected) <= _DIGEST_BYTES[1]:
+        raise PinHashError(f"the hash must be 16-64 bytes (got {len(expected)})")
+    return n, r, p, salt, expected
+
+
 def check_pin(pin: str, stored: str) -> bool:
     """True only when `pin` matches `stored`; an empty `stored` (no PIN configured) never
     matches, so staff modes stay shut on a terminal IT has not set up."""
     if not stored:
         return False
-    parts = stored.split("$")
-    if len(parts) != 6 or parts[0] != _PREFIX:
-        raise PinHashError("expected scrypt$n$r$p$salt$hash (got another format)")
-    try:
-        n, r, p = (int(x) for x in parts[1:4])
-        salt, expected = _unb64(parts[4]), _unb64(parts[5])
-    except ValueError as exc:
-        raise PinHashError(f"the PIN hash has a malformed field: {exc}") from exc
+    n, r, p, salt, expected = parse_pin_hash(stored)
     digest = hashlib.scrypt(
         pin.encode(), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=2**27
     )

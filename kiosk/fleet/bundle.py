@@ -16,7 +16,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.config import ConfigError, KioskConfig, config_from_text
+from kiosk.config import ConfigError, ConfigMalformed, KioskConfig, config_from_text
 from kiosk.fleet.keys import (
     KeyFormatError,
     b64url,
@@ -153,6 +153,8 @@ def _check_payload_fields(payload: Payload) -> None:
 def _check_config(payload: Payload) -> KioskConfig:
     try:
         config = config_from_text(payload.config, "config")
+    except ConfigMalformed as exc:
+        raise BundleRefused(Reason.MALFORMED, str(exc)) from exc
     except ConfigError as exc:
         raise BundleRefused(Reason.INVALID_CONFIG, str(exc)) from exc
     if config.site != payload.site:
@@ -179,6 +181,10 @@ def verify_bundle(
         doc = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleRefused(Reason.MALFORMED, f"expected UTF-8 JSON ({exc})") from exc
+    except RecursionError:
+        raise BundleRefused(
+            Reason.MALFORMED, "expected JSON nested a few levels, got far deeper"
+        ) from None
     if isinstance(doc, dict) and "signature" not in doc and "payload" in doc:
         raise BundleRefused(Reason.UNSIGNED, "no signature")
     doc = _object(doc, "bundle", {"format", "payload", "public_key", "signature"})

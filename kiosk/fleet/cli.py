@@ -1,7 +1,8 @@
 """`kiosk config ...`, `kiosk enrol ...` and `kiosk ctl ...`: the fleet's command line.
 
 Exit status: 0 done (or nothing to do), 1 refused (the reason is printed), 2 usage or local
-problem, 3 the server or the kiosk could not be reached.
+problem, 3 the server or the kiosk could not be reached, 4 malformed (a bundle or TOML too
+large, nested too deep or not parseable at all).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import ConfigError
+from kiosk.config import ConfigError, ConfigMalformed
 from kiosk.fleet import ctl
-from kiosk.fleet.bundle import BundleRefused, sign_bundle, verify_bundle
+from kiosk.fleet.bundle import BundleRefused, Reason, sign_bundle, verify_bundle
 from kiosk.fleet.enrolment import Enrolment, EnrolmentError, make_qr, parse_enrolment
 from kiosk.fleet.keys import (
     KeyFormatError,
@@ -32,7 +33,7 @@ from kiosk.fleet.store import ConfigStore
 DEFAULT_CONFIG_DIR = Path("/etc/kiosk")
 DEFAULT_SOCKET = Path("/run/kiosk/ctl.sock")
 
-OK, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
+OK, REFUSED, USAGE, UNREACHABLE, MALFORMED = 0, 1, 2, 3, 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,7 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return UNREACHABLE
     except (BundleRefused, ctl.CtlError) as exc:
         print(exc, file=sys.stderr)
-        return REFUSED
+        malformed = isinstance(exc, BundleRefused) and exc.reason is Reason.MALFORMED
+        return MALFORMED if malformed else REFUSED
+    except ConfigMalformed as exc:
+        print(exc, file=sys.stderr)
+        return MALFORMED
     except (ConfigError, EnrolmentError, KeyFormatError, OSError) as exc:
         print(exc, file=sys.stderr)
         return USAGE

@@ -2,7 +2,9 @@
 
 Files: ``enrolment.json`` (who this terminal is and whom it trusts), ``kiosk.toml`` (what the
 app reads), ``bundle.json`` (the signed bundle it came from, for the version), and the
-``.previous`` copies of the last two for going back by hand.
+``.previous`` copies of the last two for going back by hand, and ``highest_version`` (the
+highest bundle version ever accepted, kept apart so rollback stays refused if bundle.json is
+damaged or removed).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 ENROLMENT = "enrolment.json"
 CONFIG = "kiosk.toml"
 BUNDLE = "bundle.json"
+# The highest version ever accepted, apart from the bundle, so damage to bundle.json cannot
+# let an older signed bundle back in.
+HIGHEST_VERSION = "highest_version"
 SIGNER_KEY = "signer.pub"
 
 
@@ -85,18 +90,40 @@ class ConfigStore:
         return path.read_bytes() if path.exists() else None
 
     def current_version(self) -> int | None:
+        """The highest version accepted so far, from the bundle and the separate record."""
+        versions = [v for v in (self._bundle_version(), self._highest_recorded()) if v is not None]
+        return max(versions) if versions else None
+
+    def _bundle_version(self) -> int | None:
         raw = self.current_bundle()
         if raw is None:
             return None
         try:
             version = json.loads(raw)["payload"]["version"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             version = None
         if not isinstance(version, int) or isinstance(version, bool):
-            # Written only after verification, so this is disk damage: accept the next good one.
-            log.warning("%s is damaged; the next valid bundle will be accepted", BUNDLE)
+            # Written only after verification, so this is disk damage; the separate record
+            # still holds the line against older bundles.
+            log.warning(
+                "%s is damaged; only versions above the recorded highest are accepted", BUNDLE
+            )
             return None
         return version
+
+    def _highest_recorded(self) -> int | None:
+        path = self.directory / HIGHEST_VERSION
+        try:
+            text = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError):
+            log.warning("%s is unreadable", HIGHEST_VERSION)
+            return None
+        if not text.isdigit() or len(text) > 18:
+            log.warning("%s is damaged", HIGHEST_VERSION)
+            return None
+        return int(text)
 
     def apply(self, bundle: VerifiedBundle, terminal: str) -> None:
         """Install a verified bundle; the old files become the .previous copies."""
@@ -108,6 +135,11 @@ class ConfigStore:
                 )
         write_atomically(
             self.config_path, terminal_config_text(bundle, terminal), 0o640, self.group
+        )
+        highest = max(bundle.payload.version, self._highest_recorded() or 0)
+        # Recorded before the bundle, so no crash between the two can leave a lower record.
+        write_atomically(
+            self.directory / HIGHEST_VERSION, f"{highest}\n".encode(), 0o640, self.group
         )
         write_atomically(self.directory / BUNDLE, bundle.raw, 0o640, self.group)
 

@@ -19,7 +19,7 @@ _Stamp = tuple[int, int, int] | None
 def _stamp(path: Path) -> _Stamp:
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except OSError:
         return None
     # The pull replaces the file by rename, so the inode changes even within one mtime tick.
     return (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -54,10 +54,11 @@ class ConfigWatcher:
         self._seen = stamp
         try:
             config = load_config(self._path)
-        except ConfigError as exc:
-            # The pull verifies before it writes, so this is a hand edit: keep what runs.
-            self.last_error = str(exc)
-            log.warning("new configuration ignored: %s", exc)
+        except (ConfigError, OSError) as exc:
+            # The pull verifies before it writes, so this is a hand edit or damage: keep what
+            # runs and say why the new one was refused.
+            self.last_error = str(exc) if isinstance(exc, ConfigError) else type(exc).__name__
+            log.warning("new configuration refused, the last good one stays: %s", self.last_error)
             return None
         self.last_error = None
         if config == self._current:
@@ -68,7 +69,12 @@ class ConfigWatcher:
     async def changes(self) -> AsyncIterator[KioskConfig]:
         """Yields each new valid configuration, forever; cancel the consuming task to stop."""
         while True:
-            config = self.check()
+            try:
+                config = self.check()
+            except Exception as exc:  # a watcher that dies would never see a fix
+                self.last_error = f"unexpected {type(exc).__name__}"
+                log.exception("config watcher: unexpected error, still watching")
+                config = None
             if config is not None:
                 yield config
             await self._clock.sleep(self._interval_s)

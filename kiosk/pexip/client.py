@@ -10,6 +10,7 @@ ever contacted, over HTTPS with certificate checks (plain HTTP only on loopback)
 from __future__ import annotations
 
 import asyncio
+import codecs
 import dataclasses
 import ipaddress
 import json
@@ -49,6 +50,11 @@ _LONG_TIMEOUT_S = 62.0
 _SHORT_TIMEOUT_S = 15.0
 # PexRTC gives request_token 60 s (pexrtc.js 2245); it is never retried after a timeout.
 _TOKEN_TIMEOUT_S = 60.0
+# A node's JSON answers are a few kB (an SDP is the largest); anything past this is refused
+# unread, so a hostile or broken node cannot make the kiosk buffer without bound.
+MAX_BODY_BYTES = 1024 * 1024
+_MAX_FIELD_CHARS = 16 * 1024
+_MAX_ICE_SERVERS = 32
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class CallAnswer:
 
 def _expires(value: Any) -> float:
     """`expires` comes as a string of seconds ("120"), sometimes as a number."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ProtocolError(f"token expires must be seconds (got {type(value).__name__})")
     try:
         seconds = float(value)
     except (TypeError, ValueError):
@@ -103,12 +111,35 @@ def _expires(value: Any) -> float:
     return seconds
 
 
-def _text(d: dict[str, Any], key: str, required: bool = False) -> str:
+def _text(
+    d: dict[str, Any], key: str, required: bool = False, limit: int = _MAX_FIELD_CHARS
+) -> str:
     value = d.get(key)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value):
         raise ProtocolError(f"{key} must be a non-empty string (got {type(value).__name__})")
+    if len(value) > limit:
+        raise ProtocolError(f"{key} is longer than {limit} characters")
+    return value
+
+
+def _string_list(value: Any, what: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProtocolError(f"{what} must be a string or a list of strings")
+    return value
+
+
+def _object_list(result: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = result.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ProtocolError(f"{key} must be a list of objects (got {type(value).__name__})")
+    if len(value) > _MAX_ICE_SERVERS:
+        raise ProtocolError(f"{key} lists more than {_MAX_ICE_SERVERS} servers")
     return value
 
 
@@ -127,26 +158,27 @@ def update_answer(result: Any) -> str:
 
 
 def _ice_servers(result: dict[str, Any]) -> tuple[tuple[StunServer, ...], tuple[TurnServer, ...]]:
-    stun: list[StunServer] = []
-    turn: list[TurnServer] = []
-    for item in result.get("stun") or []:
-        if isinstance(item, dict) and isinstance(item.get("url"), str):
-            stun.append(StunServer(item["url"]))
-    for item in result.get("turn") or []:
-        if not isinstance(item, dict):
-            continue
-        urls = item.get("urls")
-        if isinstance(urls, str):
-            urls = [urls]
-        if isinstance(urls, list) and all(isinstance(u, str) for u in urls):
-            turn.append(
-                TurnServer(
-                    tuple(urls),
-                    _text(item, "username") if isinstance(item.get("username"), str) else "",
-                    _text(item, "credential") if isinstance(item.get("credential"), str) else "",
-                )
-            )
-    return tuple(stun), tuple(turn)
+    stun = tuple(
+        StunServer(_text(item, "url", required=True)) for item in _object_list(result, "stun")
+    )
+    turn = tuple(
+        TurnServer(
+            tuple(_string_list(item.get("urls"), "turn urls")),
+            _text(item, "username"),
+            _text(item, "credential"),
+        )
+        for item in _object_list(result, "turn")
+    )
+    return stun, turn
+
+
+def _flag(result: dict[str, Any], key: str) -> bool:
+    value = result.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ProtocolError(f"{key} must be true or false (got {type(value).__name__})")
+    return value
 
 
 def parse_token(result: Any) -> Token:
@@ -164,10 +196,10 @@ def parse_token(result: Any) -> Token:
         display_name=_text(result, "display_name"),
         service_type=service_type or current,
         current_service_type=current,
-        direct_media=result.get("direct_media") is True,
+        direct_media=_flag(result, "direct_media"),
         stun=stun,
         turn=turn,
-        use_relay_candidates_only=result.get("use_relay_candidates_only") is True,
+        use_relay_candidates_only=_flag(result, "use_relay_candidates_only"),
     )
 
 
@@ -272,10 +304,11 @@ class InfinityClient:
                 await asyncio.sleep(self._backoff_s * attempt)
             try:
                 async with self._http().request(
-                    method, url, headers=headers, json=body, timeout=timeout
+                    method, url, headers=headers, json=body, timeout=timeout, allow_redirects=False
                 ) as response:
-                    text = await response.text(errors="replace")
                     status = response.status
+                    refuse_redirect(status, path)
+                    text = await read_bounded(response)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 if isinstance(exc, aiohttp.ClientConnectorCertificateError | ssl.SSLError):
                     raise _untrusted(exc) from exc
@@ -298,6 +331,38 @@ class InfinityClient:
         raise NodeUnreachable(
             f"expected an answer from the node, got {last} after {attempt + 1} tries"
         )
+
+
+def refuse_redirect(status: int, path: str) -> None:
+    """A redirect would leave the allow-list with the PIN, the token and the meeting number:
+    it is a protocol error, never followed."""
+    if 300 <= status < 400:
+        raise ProtocolError(f"expected an answer from {_endpoint(path)}, got a redirect {status}")
+
+
+async def read_bounded(response: aiohttp.ClientResponse, limit: int = MAX_BODY_BYTES) -> str:
+    """The body as text, refused by its Content-Length or while reading once past `limit`."""
+    length = response.content_length
+    if length is not None and length > limit:
+        raise ProtocolError(
+            f"expected an answer of at most {limit} bytes, got one larger than that"
+        )
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(65536):
+        body += chunk
+        if len(body) > limit:
+            response.close()
+            raise ProtocolError(
+                f"expected an answer of at most {limit} bytes, got one larger than that"
+            )
+    return body.decode(_codec(response.charset), errors="replace")
+
+
+def _codec(charset: str | None) -> str:
+    try:
+        return codecs.lookup(charset or "utf-8").name
+    except LookupError:
+        return "utf-8"
 
 
 def _untrusted(exc: BaseException) -> UntrustedNode:
@@ -385,10 +450,11 @@ class ConferenceStep:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=_SHORT_TIMEOUT_S)
         try:
             async with client._http().get(
-                url, headers={"token": token.token}, timeout=timeout
+                url, headers={"token": token.token}, timeout=timeout, allow_redirects=False
             ) as response:
+                refuse_redirect(response.status, self._path + "/events")
                 if response.status != 200:
-                    text = await response.text(errors="replace")
+                    text = await read_bounded(response)
                     raise error_for_status(response.status, text)
                 async for message in read_sse(response.content.iter_any(), client._max_event_bytes):
                     yield parse_event(message.event, message.data)
@@ -422,8 +488,8 @@ class ParticipantStep:
         if not isinstance(result, dict):
             raise ProtocolError("calls result must be an object")
         call_uuid = _text(result, "call_uuid", required=True)
-        ignored = result.get("offer_ignored") is True
-        answer = "" if ignored else _text(result, "sdp")
+        ignored = _flag(result, "offer_ignored")
+        answer = "" if ignored else _text(result, "sdp", limit=MAX_BODY_BYTES)
         return CallAnswer(call_uuid, checked_sdp(answer) if answer else "", ignored)
 
     async def unlock(self, token: Token) -> None:

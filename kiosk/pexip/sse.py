@@ -49,9 +49,12 @@ class SseParser:
             chunk = chunk[1:]  # the LF of a CRLF split across chunks
         self._skip_lf = False
         buf = self._buffer
+        # Only the new bytes can hold a line end: the buffer before them was searched already,
+        # so a line dripped in small chunks costs time linear in its length.
+        scan = len(buf)
         buf += chunk
         start = 0
-        while (match := _EOL.search(buf, start)) is not None:
+        while (match := _EOL.search(buf, scan)) is not None:
             line = bytes(buf[start : match.start()])
             if self._discard_line:
                 self._discard_line = False
@@ -60,9 +63,9 @@ class SseParser:
                 if message is not None:
                     out.append(message)
             self._skip_lf = match.group() == b"\r" and match.end() == len(buf)
-            start = match.end()
+            start = scan = match.end()
         del buf[:start]
-        if len(buf) > self._max:
+        if len(buf) > self._max or (self._discard_line and buf):
             # A line longer than any event may be: forget it up to its end.
             buf.clear()
             self._discard_line = True

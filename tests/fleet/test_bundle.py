@@ -89,3 +89,9 @@ def test_every_single_byte_flip_is_refused() -> None:
     for position in range(len(GOOD) - 1):
         tampered = GOOD[:position] + bytes([GOOD[position] ^ 0x01]) + GOOD[position + 1 :]
         refusal(tampered)
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+def test_json_nested_past_any_sane_depth_is_malformed(depth: int) -> None:
+    assert refusal(b"[" * depth + b"]" * depth) is Reason.MALFORMED
+    assert refusal(b'{"a":' * depth + b"1" + b"}" * depth) is Reason.MALFORMED

@@ -38,3 +38,44 @@ async def test_reports_each_new_valid_config_once_and_ignores_broken_ones(tmp_pa
     assert seen == ["two", "three"]
     assert errors == ["lobby_limit_s: expected a number of seconds, got str 'soon'"]
     assert watcher.current == KioskConfig(clinic_phone="three")
+
+
+async def test_the_watcher_outlives_every_bad_file_and_keeps_the_last_good(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    write_atomically(path, b'clinic_phone = "one"\n')
+    clock = ManualClock()
+    watcher = ConfigWatcher(path, load_config(path), clock=clock, interval_s=2.0)
+    seen: list[str] = []
+    errors: list[str | None] = []
+
+    async def consume() -> None:
+        async for config in watcher.changes():
+            seen.append(config.clinic_phone)
+
+    task = asyncio.create_task(consume())
+    bad: list[bytes | None] = [
+        b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+        b"lobby_limit_s = nan\n",
+        b"\xff\xfe not utf-8\n",
+        f"ca_file = '{tmp_path / 'absent.pem'}'\n".encode(),
+        None,  # the file replaced by a directory: reading it fails with an OSError
+    ]
+    for content in bad:
+        if content is None:
+            path.unlink()
+            path.mkdir()
+        else:
+            write_atomically(path, content)
+        await clock.advance(2)
+        errors.append(watcher.last_error)
+        assert not task.done()
+    path.rmdir()
+    write_atomically(path, b'clinic_phone = "two"\n')
+    await clock.advance(2)
+    task.cancel()
+    assert seen == ["two"]
+    assert all(errors) and len(errors) == len(bad)
+    assert "malformed" in str(errors[0])
+    assert "lobby_limit_s" in str(errors[1])
+    assert "ca_file" in str(errors[3])
+    assert watcher.current == KioskConfig(clinic_phone="two")

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from kiosk.pexip.client import InfinityClient, Token, parse_token
+from kiosk.pexip.client import MAX_BODY_BYTES, InfinityClient, Token, parse_token
 from kiosk.pexip.errors import (
     HostNotAllowed,
     InvalidPin,
@@ -215,12 +215,34 @@ class Scripted:
     def __init__(self, *answers: tuple[int, str]) -> None:
         self.answers = list(answers)
         self.seen: list[tuple[str, str, dict[str, str], str]] = []
+        self.redirect: tuple[int, str] | None = None
+        self.stream_bytes = 0
+        self.streamed = 0
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.text()
         self.seen.append((request.method, request.path, dict(request.headers), body))
+        if self.redirect is not None:
+            status, location = self.redirect
+            return web.Response(status=status, headers={"Location": location})
+        if self.stream_bytes:
+            return await self._stream(request)
         status, text = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         return web.Response(status=status, text=text, content_type="application/json")
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        chunk = b" " * 65536
+        try:
+            await response.write(b'{"result": "')
+            while self.streamed < self.stream_bytes:
+                await response.write(chunk)
+                self.streamed += len(chunk)
+        except (ConnectionError, RuntimeError):
+            pass
+        return response
 
 
 @pytest.fixture
@@ -362,3 +384,100 @@ def test_token_fixtures_parse(fixture: str) -> None:
         True,
     )
     assert token.token not in repr(token)
+
+
+# -- hostile answers: redirects, sizes, field types ------------------------------------------
+
+
+class Recorder:
+    """The host on the other side of a redirect: it must never hear from the kiosk."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append(request.path)
+        return web.Response(text=json.dumps({"result": {}}), content_type="application/json")
+
+
+@pytest.fixture
+async def elsewhere() -> AsyncIterator[tuple[Recorder, str]]:
+    recorder = Recorder()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", recorder.handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield recorder, str(server.make_url("/"))
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_a_protocol_error_and_never_followed(
+    scripted: tuple[Scripted, InfinityClient], elsewhere: tuple[Recorder, str], status: int
+) -> None:
+    script, client = scripted
+    recorder, other = elsewhere
+    script.redirect = (status, other + "api/client/v2/conferences/123456/request_token")
+    with pytest.raises(ProtocolError, match=f"redirect {status}"):
+        await client.conference("123456").request_token("Kari", pin="1234")
+    with pytest.raises(ProtocolError, match=f"redirect {status}"):
+        await client.conference("123456").refresh_token(
+            Token(token="t", expires=120, participant_uuid="p")
+        )
+    with pytest.raises(ProtocolError, match=f"redirect {status}"):
+        async for _ in client.conference("123456").events(
+            Token(token="t", expires=120, participant_uuid="p")
+        ):
+            pass
+    assert len(script.seen) == 3
+    assert recorder.seen == []
+
+
+async def test_a_body_over_the_cap_is_refused_by_its_length(
+    scripted: tuple[Scripted, InfinityClient],
+) -> None:
+    script, client = scripted
+    script.answers = [_ok({"token": "t", "expires": "60", "pad": "x" * (2 * MAX_BODY_BYTES)})]
+    with pytest.raises(ProtocolError, match="larger than"):
+        await client.conference("123456").refresh_token(
+            Token(token="t", expires=120, participant_uuid="p")
+        )
+    assert len(script.seen) == 1
+
+
+async def test_a_chunked_body_over_the_cap_is_cut_while_reading(
+    scripted: tuple[Scripted, InfinityClient],
+) -> None:
+    script, client = scripted
+    script.stream_bytes = 100 * MAX_BODY_BYTES  # no Content-Length; far more than the cap
+    with pytest.raises(ProtocolError, match="larger than"):
+        await client.conference("123456").refresh_token(
+            Token(token="t", expires=120, participant_uuid="p")
+        )
+    # The server stops writing once the kiosk hangs up; it never got near the whole body.
+    assert script.streamed < 10 * MAX_BODY_BYTES
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"stun": 5},
+        {"stun": "stun:x"},
+        {"stun": [{"url": 5}]},
+        {"stun": [5]},
+        {"turn": 5},
+        {"turn": [{"urls": [5]}]},
+        {"turn": [{"urls": "turn:x", "username": 5}]},
+        {"turn": [{"urls": "turn:x", "credential": ["c"]}]},
+        {"direct_media": "yes"},
+        {"use_relay_candidates_only": 1},
+        {"role": 5},
+        {"display_name": {}},
+        {"service_type": []},
+        {"expires": True},
+        {"token": "x" * 20_000},
+    ],
+)
+def test_every_token_field_is_type_checked(patch: dict[str, object]) -> None:
+    result = json.loads((FIXTURES / "request_token_v36.json").read_text())["result"]
+    result.update(patch)
+    with pytest.raises(ProtocolError):
+        parse_token(result)

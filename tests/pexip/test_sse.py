@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -111,3 +112,27 @@ async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
 async def test_read_sse_ends_with_its_input() -> None:
     got = [m async for m in read_sse(_chunks(b"data: a\n\n", b"data: unfinished"))]
     assert got == [SseMessage("message", "a")]
+
+
+def test_a_long_line_in_small_chunks_costs_time_linear_in_its_bytes() -> None:
+    # A node that drips one long line must not make each chunk rescan everything before it.
+    line = b"data: " + b"x" * 200_000 + b"\n\n"
+    parser = SseParser(max_event_bytes=256 * 1024)
+    started = time.process_time()
+    out: list[SseMessage] = []
+    for i in range(0, len(line), 16):
+        out += parser.feed(line[i : i + 16])
+    spent = time.process_time() - started
+    assert [len(m.data) for m in out] == [200_000]
+    assert spent < 1.0, f"{spent:.2f} s of CPU for {len(line)} bytes in 16-byte chunks"
+
+
+def test_an_endless_line_is_dropped_and_the_stream_goes_on() -> None:
+    parser = SseParser(max_event_bytes=1024)
+    started = time.process_time()
+    for _ in range(20_000):
+        assert parser.feed(b"data: " + b"y" * 100) == []
+    assert len(parser._buffer) <= 2048
+    assert parser.feed(b"\n\ndata: next\n\n") == [SseMessage("message", "next")]
+    assert parser.dropped == 1
+    assert time.process_time() - started < 1.0
