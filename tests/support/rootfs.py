@@ -79,12 +79,17 @@ def bookworm_root(dest: Path, packages: tuple[str, ...], arch: str = "amd64") ->
             timeout=1800,
         )
         if foreign:
-            subprocess.run(
-                ["chroot", str(build), "/debootstrap/debootstrap", "--second-stage"],
-                check=True,
-                capture_output=True,
-                timeout=3600,
-            )
+            try:
+                subprocess.run(
+                    ["chroot", str(build), "/debootstrap/debootstrap", "--second-stage"],
+                    check=True,
+                    capture_output=True,
+                    timeout=3600,
+                )
+            finally:
+                # The second stage mounts /proc and /sys inside and leaves them on failure.
+                for inner in ("proc", "sys"):
+                    subprocess.run(["umount", "-R", "-l", str(build / inner)], check=False)
         partial = tarball.with_suffix(".partial")
         subprocess.run(["tar", "-C", str(build), "-cf", str(partial), "."], check=True)
         partial.rename(tarball)
