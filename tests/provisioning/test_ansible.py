@@ -73,6 +73,40 @@ def _recap(output: str) -> dict[str, int]:
     return {"ok": ok, "changed": changed, "unreachable": unreachable, "failed": failed}
 
 
+def _install_a_display_manager(root: Path) -> None:
+    """A desktop image's state: lightdm enabled as the display manager, graphical boot."""
+    units = root / "lib/systemd/system"
+    (units / "lightdm.service").write_text(
+        "[Unit]\nDescription=Light Display Manager\n\n[Service]\nExecStart=/usr/sbin/lightdm\n"
+        "\n[Install]\nAlias=display-manager.service\n"
+    )
+    etc = root / "etc/systemd/system"
+    (etc / "display-manager.service").symlink_to("/lib/systemd/system/lightdm.service")
+    default = etc / "default.target"
+    default.unlink(missing_ok=True)
+    default.symlink_to("/lib/systemd/system/graphical.target")
+
+
+def _assert_locked_down(root: Path) -> None:
+    etc = root / "etc/systemd/system"
+    for unit in ("ctrl-alt-del.target", "getty@tty1.service"):
+        assert os.readlink(etc / unit) == "/dev/null", f"{unit} is not masked"
+    assert os.readlink(etc / "default.target") == "/lib/systemd/system/multi-user.target"
+    assert not (etc / "display-manager.service").is_symlink()
+    assert not list(etc.glob("*.wants/lightdm.service"))
+    assert "consoleblank=0" in (root / "etc/default/grub.d/kiosk.cfg").read_text()
+    audit = subprocess.run(
+        [BIN / "kiosk", "audit", "--root", str(root), "--json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    report = json.loads(audit.stdout)
+    failed = {r["id"]: r["detail"] for r in report["rules"] if not r["ok"]}
+    assert failed == {}, failed
+    assert audit.returncode == 0 and report["ok"] is True
+    judged = {r["id"] for r in report["rules"]}
+    assert {"ctrl-alt-del", "getty-tty1", "no-display-manager", "console-blank"} <= judged
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_playbook_provisions_a_fresh_debian_root_and_is_idempotent(tmp_path: Path) -> None:
@@ -80,6 +114,7 @@ def test_playbook_provisions_a_fresh_debian_root_and_is_idempotent(tmp_path: Pat
         pytest.fail("the chroot test needs root (debootstrap, chroot)")
     root = tmp_path / "root"
     subprocess.run(["cp", "-a", str(_minbase_root()), str(root)], check=True)
+    _install_a_display_manager(root)
     # Built from a copy, so the build leaves nothing in the working tree.
     source = tmp_path / "source"
     source.mkdir()
@@ -122,6 +157,7 @@ def test_playbook_provisions_a_fresh_debian_root_and_is_idempotent(tmp_path: Pat
     assert runs[0]["changed"] > 5 and runs[0]["failed"] == 0
     assert runs[1]["changed"] == 0 and runs[1]["failed"] == 0, runs
 
+    _assert_locked_down(root)
     groups = subprocess.run(
         ["chroot", str(root), "id", "-nG", "kiosk"], capture_output=True, text=True, check=True
     ).stdout.split()
