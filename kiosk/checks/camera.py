@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kiosk.checks.verdict import CheckResult, History, Status
+from kiosk.base.status import CheckStatus
+from kiosk.checks.verdict import CheckResult, History
 from kiosk.devices.camera import CameraState
 from kiosk.devices.frames import BgrImage, GreyImage
 
@@ -94,7 +95,7 @@ class CameraCheck:
             # Frames from before the unplug say nothing about the camera that comes back.
             self._samples.clear()
             self._previous = None
-            return CheckResult(self.name, Status.FAIL, "camera.unplugged")
+            return CheckResult(self.name, CheckStatus.FAIL, "camera.unplugged")
         # Enough of the camera's frames spanned (by their numbers), not enough looks at them:
         # a busy kiosk looks less often, the camera's rate is what is judged.
         if (
@@ -102,7 +103,7 @@ class CameraCheck:
             or self._samples[-1].seq - self._samples[0].seq < MIN_SAMPLES - 1
             or self._samples[-1].at - self._samples[0].at < MIN_SPAN_S
         ):
-            return CheckResult(self.name, Status.RUNNING, "camera.checking")
+            return CheckResult(self.name, CheckStatus.RUNNING, "camera.checking")
         samples = list(self._samples)
         span = samples[-1].at - samples[0].at
         fps = (samples[-1].seq - samples[0].seq) / span if span > 0 else 0.0
@@ -110,14 +111,14 @@ class CameraCheck:
         frozen = sum(s.frozen for s in samples[1:]) / (len(samples) - 1)
         figures = (("fps", round(fps, 1)), ("black", round(black, 2)), ("frozen", round(frozen, 2)))
         if black > BAD_SHARE:
-            return CheckResult(self.name, Status.FAIL, "camera.black", figures)
+            return CheckResult(self.name, CheckStatus.FAIL, "camera.black", figures)
         if frozen > BAD_SHARE:
-            return CheckResult(self.name, Status.FAIL, "camera.frozen", figures)
+            return CheckResult(self.name, CheckStatus.FAIL, "camera.frozen", figures)
         if fps < MIN_FPS:
-            return CheckResult(self.name, Status.FAIL, "camera.slow", figures)
+            return CheckResult(self.name, CheckStatus.FAIL, "camera.slow", figures)
         if self._synthetic:
             # No camera: the clinician would see a generated picture, not the patient.
-            return CheckResult(self.name, Status.WARN, "camera.synthetic", figures)
+            return CheckResult(self.name, CheckStatus.WARN, "camera.synthetic", figures)
         if fps < GOOD_FPS:
-            return CheckResult(self.name, Status.WARN, "camera.slow", figures)
-        return CheckResult(self.name, Status.PASS, "camera.ok", figures)
+            return CheckResult(self.name, CheckStatus.WARN, "camera.slow", figures)
+        return CheckResult(self.name, CheckStatus.PASS, "camera.ok", figures)

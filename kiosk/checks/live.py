@@ -16,13 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from kiosk.base.status import CheckStatus
 from kiosk.checks.camera import CameraCheck
 from kiosk.checks.microphone import MicrophoneCheck
 from kiosk.checks.network import NetworkCheck, StatusProbe
 from kiosk.checks.picture import PictureCheck
 from kiosk.checks.speaker import SpeakerCheck
 from kiosk.checks.turn import TurnTarget
-from kiosk.checks.verdict import CheckReport, CheckResult, Status
+from kiosk.checks.verdict import CheckReport, CheckResult
 from kiosk.devices.audio import BLOCK, AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
 
@@ -154,6 +155,6 @@ def run_checks(
 def first_decided(report: CheckReport) -> bool:
     """Every check has an answer, or waits only for the patient to speak."""
     return all(
-        r.status is not Status.RUNNING or r.advice == "microphone.say_something"
+        r.status is not CheckStatus.RUNNING or r.advice == "microphone.say_something"
         for r in report.results
     )

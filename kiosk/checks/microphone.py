@@ -12,7 +12,8 @@ from collections import deque
 
 import numpy as np
 
-from kiosk.checks.verdict import CheckResult, History, Status
+from kiosk.base.status import CheckStatus
+from kiosk.checks.verdict import CheckResult, History
 from kiosk.devices.ringbuffer import Samples, measure
 
 SPEECH_DBFS = -60.0
@@ -83,17 +84,17 @@ class MicrophoneCheck:
 
     def _judge(self, now: float, missing: bool) -> CheckResult:
         if missing:
-            return CheckResult(self.name, Status.FAIL, "microphone.missing")
+            return CheckResult(self.name, CheckStatus.FAIL, "microphone.missing")
         floor = self.floor_dbfs()
         figures: tuple[tuple[str, float], ...] = (("peak_dbfs", round(self._peak_dbfs, 1)),)
         if floor is not None:
             figures += (("noise_dbfs", round(floor, 1)),)
         if self._clipped_at is not None and now - self._clipped_at <= CLIP_HOLD_S:
-            return CheckResult(self.name, Status.WARN, "microphone.clipping", figures)
+            return CheckResult(self.name, CheckStatus.WARN, "microphone.clipping", figures)
         if self._heard_at is None:
             waiting = now - self._started < SPEECH_WAIT_S
-            status = Status.RUNNING if waiting else Status.WARN
+            status = CheckStatus.RUNNING if waiting else CheckStatus.WARN
             return CheckResult(self.name, status, "microphone.say_something", figures)
         if floor is not None and floor > NOISY_FLOOR_DBFS:
-            return CheckResult(self.name, Status.WARN, "microphone.noisy", figures)
-        return CheckResult(self.name, Status.PASS, "microphone.ok", figures)
+            return CheckResult(self.name, CheckStatus.WARN, "microphone.noisy", figures)
+        return CheckResult(self.name, CheckStatus.PASS, "microphone.ok", figures)

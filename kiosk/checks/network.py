@@ -18,8 +18,9 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from kiosk.base.status import CheckStatus
 from kiosk.checks.turn import TurnTarget, probe_turn
-from kiosk.checks.verdict import CheckResult, History, Status
+from kiosk.checks.verdict import CheckResult, History
 
 StatusProbe = Callable[[], Awaitable[None]]
 
@@ -48,9 +49,9 @@ async def measure_node(probe: StatusProbe, fetches: int = FETCHES) -> CheckResul
     try:
         connect_ms = await _timed(probe)
     except NodeRefused:
-        return CheckResult("network", Status.FAIL, "network.host_not_allowed")
+        return CheckResult("network", CheckStatus.FAIL, "network.host_not_allowed")
     except Exception:  # any failure to get an answer is what this check reports
-        return CheckResult("network", Status.FAIL, "network.node_unreachable")
+        return CheckResult("network", CheckStatus.FAIL, "network.node_unreachable")
     rtts: list[float] = []
     unanswered = 0
     for _ in range(fetches - 1):
@@ -65,17 +66,17 @@ async def measure_node(probe: StatusProbe, fetches: int = FETCHES) -> CheckResul
         ("unanswered", float(unanswered)),
     )
     if not rtts:
-        return CheckResult("network", Status.FAIL, "network.node_unreachable", figures)
+        return CheckResult("network", CheckStatus.FAIL, "network.node_unreachable", figures)
     rtt = statistics.median(rtts)
     jitter = (
         statistics.mean(abs(a - b) for a, b in itertools.pairwise(rtts)) if len(rtts) > 1 else 0.0
     )
     figures += (("rtt_ms", round(rtt, 1)), ("jitter_ms", round(jitter, 1)))
     if rtt > USABLE_RTT_MS or share > FAIL_UNANSWERED_SHARE:
-        return CheckResult("network", Status.FAIL, "network.poor", figures)
+        return CheckResult("network", CheckStatus.FAIL, "network.poor", figures)
     if rtt > GOOD_RTT_MS or jitter > GOOD_JITTER_MS or unanswered:
-        return CheckResult("network", Status.WARN, "network.slow", figures)
-    return CheckResult("network", Status.PASS, "network.ok", figures)
+        return CheckResult("network", CheckStatus.WARN, "network.slow", figures)
+    return CheckResult("network", CheckStatus.PASS, "network.ok", figures)
 
 
 async def measure_turn(targets: Sequence[TurnTarget]) -> tuple[bool, float | None]:
@@ -91,8 +92,8 @@ async def measure_network(probe: StatusProbe, turn: Sequence[TurnTarget] = ()) -
         return await node_task
     node, (turn_ok, turn_ms) = await asyncio.gather(node_task, measure_turn(turn))
     figures = node.figures + ((("turn_ms", turn_ms),) if turn_ms is not None else ())
-    if node.status is not Status.FAIL and not turn_ok:
-        return CheckResult("network", Status.FAIL, "network.turn_unreachable", figures)
+    if node.status is not CheckStatus.FAIL and not turn_ok:
+        return CheckResult("network", CheckStatus.FAIL, "network.turn_unreachable", figures)
     return CheckResult("network", node.status, node.advice, figures)
 
 
@@ -102,7 +103,7 @@ class NetworkCheck:
     def __init__(self, probe: StatusProbe, turn: Sequence[TurnTarget] = ()) -> None:
         self._probe = probe
         self._turn = tuple(turn)
-        self._result = CheckResult(self.name, Status.RUNNING, "network.checking")
+        self._result = CheckResult(self.name, CheckStatus.RUNNING, "network.checking")
         self.history = History()
         self.history.note(self._result)
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Sequence
 
-from kiosk.checks.verdict import CheckResult, History, Status
+from kiosk.base.status import CheckStatus
+from kiosk.checks.verdict import CheckResult, History
 from kiosk.devices.frames import BgrImage
 from kiosk.vision.analysis import FrameAnalyser, FrameAnalysis
-from kiosk.vision.frames import Level
 
 WINDOW_S = 1.5
 MIN_ANALYSES = 3
-
-_STATUS = {Level.PASS: Status.PASS, Level.WARN: Status.WARN, Level.FAIL: Status.FAIL}
 
 
 def majority(values: Sequence[str]) -> str:
@@ -59,7 +57,7 @@ class PictureCheck:
     def _light(self) -> CheckResult:
         analyses = [a for _, a in self._window]
         if len(analyses) < MIN_ANALYSES:
-            return CheckResult("light", Status.RUNNING, "light.checking")
+            return CheckResult("light", CheckStatus.RUNNING, "light.checking")
         advice = majority([a.light.advice for a in analyses])
         chosen = next(a.light for a in reversed(analyses) if a.light.advice == advice)
         figures: tuple[tuple[str, float], ...] = (
@@ -68,16 +66,16 @@ class PictureCheck:
         )
         if chosen.subject_mean is not None:
             figures += (("subject_mean", round(chosen.subject_mean, 1)),)
-        return CheckResult("light", _STATUS[chosen.level], advice, figures)
+        return CheckResult("light", chosen.level, advice, figures)
 
     def _framing(self) -> CheckResult:
         analyses = [a for _, a in self._window]
         if len(analyses) < MIN_ANALYSES:
-            return CheckResult("framing", Status.RUNNING, "framing.checking")
+            return CheckResult("framing", CheckStatus.RUNNING, "framing.checking")
         advice = majority([a.framing.advice for a in analyses])
         faces = int(majority([str(a.framing.face_count) for a in analyses]))
         chosen = next(a.framing for a in reversed(analyses) if a.framing.advice == advice)
         figures: tuple[tuple[str, float], ...] = (("faces", float(faces)),)
         if chosen.face_height is not None:
             figures += (("face_height", round(chosen.face_height, 2)),)
-        return CheckResult("framing", _STATUS[chosen.level], advice, figures)
+        return CheckResult("framing", chosen.level, advice, figures)

@@ -13,8 +13,9 @@ import time
 
 import numpy as np
 
+from kiosk.base.status import CheckStatus
 from kiosk.checks.tones import CHIME_NOTES_HZ, NOTE_S, chime, tone_levels
-from kiosk.checks.verdict import CheckResult, History, Status
+from kiosk.checks.verdict import CheckResult, History
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.ringbuffer import Samples
 
@@ -57,7 +58,7 @@ class SpeakerCheck:
         self._before: list[Samples] = []
         self._during: list[Samples] = []
         self._phase = "idle"  # idle, pre_roll, listening
-        self._result = CheckResult(self.name, Status.RUNNING, "speaker.playing")
+        self._result = CheckResult(self.name, CheckStatus.RUNNING, "speaker.playing")
         self.history = History()
         self.history.note(self._result)
 
@@ -83,7 +84,7 @@ class SpeakerCheck:
         attempt = 0
         while attempt < ATTEMPTS:
             if audio.speaker_missing:
-                self._set(CheckResult(self.name, Status.FAIL, "speaker.missing"))
+                self._set(CheckResult(self.name, CheckStatus.FAIL, "speaker.missing"))
                 await asyncio.sleep(MISSING_POLL_S)
                 continue
             attempt += 1
@@ -103,7 +104,7 @@ class SpeakerCheck:
         finally:
             self._phase = "idle"
         if audio.microphone_missing:
-            self._set(CheckResult(self.name, Status.WARN, "speaker.confirm"))
+            self._set(CheckResult(self.name, CheckStatus.WARN, "speaker.confirm"))
             return False
         ok, margins = heard(self._before, self._during)
         figures = tuple(
@@ -111,7 +112,7 @@ class SpeakerCheck:
         )
         figures += (("listened_s", round(time.monotonic() - started, 2)),)
         if ok:
-            self._set(CheckResult(self.name, Status.PASS, "speaker.ok", figures))
+            self._set(CheckResult(self.name, CheckStatus.PASS, "speaker.ok", figures))
             return True
-        self._set(CheckResult(self.name, Status.WARN, "speaker.confirm", figures))
+        self._set(CheckResult(self.name, CheckStatus.WARN, "speaker.confirm", figures))
         return False

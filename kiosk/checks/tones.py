@@ -30,7 +30,7 @@ def chime(rate: int = SAMPLE_RATE) -> Samples:
 
 
 def tone_dbfs(block: Samples, hz: float, rate: int = SAMPLE_RATE) -> float:
-    """Level in dBFS of the `hz` component of `block` (a full-scale sine there reads 0).
+    """CheckStatus in dBFS of the `hz` component of `block` (a full-scale sine there reads 0).
 
     One DFT bin, as a Goertzel filter gives, with a Hann window so a strong tone nearby does
     not leak in."""

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
-
-class Status(enum.Enum):
-    RUNNING = "running"
-    PASS = "pass"
-    WARN = "warn"
-    FAIL = "fail"
+from kiosk.base.status import CheckStatus
 
 
 @dataclass(frozen=True)
@@ -19,7 +13,7 @@ class CheckResult:
     measurements behind it, for the maintenance screen, logs and benchmarks."""
 
     name: str
-    status: Status
+    status: CheckStatus
     advice: str
     figures: tuple[tuple[str, float], ...] = ()
 
@@ -40,7 +34,7 @@ class CheckReport:
 
     @property
     def complete(self) -> bool:
-        return all(r.status is not Status.RUNNING for r in self.results)
+        return all(r.status is not CheckStatus.RUNNING for r in self.results)
 
     def get(self, name: str) -> CheckResult:
         for result in self.results:
@@ -53,7 +47,7 @@ class CheckReport:
 class History:
     """The successive (status, advice) a check went through, each change once."""
 
-    changes: list[tuple[Status, str]] = field(default_factory=list)
+    changes: list[tuple[CheckStatus, str]] = field(default_factory=list)
 
     def note(self, result: CheckResult) -> CheckResult:
         pair = (result.status, result.advice)

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from kiosk.cli.wiring import running_engine
 from kiosk.config import DEFAULT_PATH, ConfigError, load_config
-from kiosk.engine.management import Management, apply_new_configs
 from kiosk.fleet.ctl import CtlServer
+from kiosk.fleet.management import Management, apply_new_configs
 from kiosk.fleet.metrics import KioskMetrics
+from kiosk.fleet.store import ConfigStore
 from kiosk.fleet.watcher import ConfigWatcher
 from kiosk.system import notify
 from kiosk.system.crash import die, install_crash_handlers
@@ -36,11 +37,13 @@ async def _run() -> None:
     async with running_engine(
         config, on_task_failure=lambda exc: die("engine", exc), echo_cancel=True
     ) as engine:
-        management = Management(engine, metrics)
+        store = ConfigStore(config_path.parent)
+        management = Management(engine, metrics, config_version=store.current_version)
         metrics.serve(config.management_host, config.management_port)
         watcher = ConfigWatcher(config_path, config)
         applying = asyncio.get_running_loop().create_task(
-            apply_new_configs(engine, watcher.changes()), name="config-watcher"
+            apply_new_configs(engine, watcher.changes(), management.note_config),
+            name="config-watcher",
         )
         async with CtlServer(Path(config.ctl_socket), management):
             app = KioskApp(engine, fullscreen=config.fullscreen)

@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from kiosk.checks.live import DeviceChecks, first_decided
 from kiosk.checks.network import NodeRefused, StatusProbe
 from kiosk.checks.turn import TurnTarget, TurnUrlError, parse_turn_url
-from kiosk.checks.verdict import CheckReport, Status
+from kiosk.checks.verdict import CheckReport
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
@@ -31,10 +31,8 @@ QUICK_LIMIT_S = 10.0
 def summary_of(report: CheckReport, *, synthetic: bool, speaker_confirmed: bool) -> CheckSummary:
     lines = []
     for result in report.results:
-        line = CheckLine(
-            result.name, CheckStatus(result.status.value), result.advice, result.detail
-        )
-        if result.name == "speaker" and speaker_confirmed and result.status is not Status.PASS:
+        line = CheckLine(result.name, result.status, result.advice, result.detail)
+        if result.name == "speaker" and speaker_confirmed and result.status is not CheckStatus.PASS:
             # The patient said they heard the chime; that outranks what the microphone heard.
             line = dataclasses.replace(line, status=CheckStatus.PASS, advice="speaker.confirmed")
         lines.append(line)

@@ -88,6 +88,8 @@ class Engine:
         self._state = initial_state(timing_from(config), language=config.default_language)
         self._queue: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._listeners: list[Callable[[SessionState], None]] = []
+        self.observer_failures = 0
+        self._failed_observers: set[str] = set()
         self._timers = PhaseTimers(self._clock, lambda name: self.post(ev.TimerFired(name)))
         self._consultation: Consultation | None = None
         self._checks: asyncio.Task[None] | None = None
@@ -166,8 +168,7 @@ class Engine:
         self._state = dataclasses.replace(
             self._state, timing=timing_from(config), language=config.default_language
         )
-        for listener in list(self._listeners):
-            listener(self._state)
+        self._tell_listeners()
 
     # -- running ------------------------------------------------------------------------------
 
@@ -236,8 +237,22 @@ class Engine:
         for command in step.commands:
             self._execute(command)
         self._follow_camera(self._state)
+        self._tell_listeners()
+
+    def _tell_listeners(self) -> None:
+        # Observers (metrics, ctl, the UI's waiters) watch the consultation; none of them may
+        # end it. A failing one is logged once with its traceback and counted every time.
         for listener in list(self._listeners):
-            listener(self._state)
+            try:
+                listener(self._state)
+            except Exception:
+                self.observer_failures += 1
+                name = getattr(listener, "__qualname__", type(listener).__name__)
+                if name not in self._failed_observers:
+                    self._failed_observers.add(name)
+                    log.exception(
+                        "an observer of the session failed (%s); the consultation goes on", name
+                    )
 
     def _note_phase(self, phase: Phase) -> None:
         now = self._clock.now()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from kiosk.base.status import CheckStatus as CheckStatus  # the session speaks the one vocabulary
 from kiosk.session.reconnect import ReconnectPolicy
 
 
@@ -39,13 +40,6 @@ class ErrorKind(enum.Enum):
     LOBBY_TIMEOUT = "lobby_timeout"  # waited too long for the clinician
     CONNECTION_LOST = "connection_lost"  # reconnecting gave up
     PROTOCOL = "protocol"  # the node said something we could not understand
-
-
-class CheckStatus(enum.Enum):
-    RUNNING = "running"
-    PASS = "pass"
-    WARN = "warn"  # the call can go ahead; the advice says how to make it better
-    FAIL = "fail"  # the clinician will likely not see or hear the patient
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import enum
-
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 BgrFrame = npt.NDArray[np.uint8]  # height × width × 3, BGR
 GreyFrame = npt.NDArray[np.uint8]  # height × width
-
-
-class Level(enum.StrEnum):
-    PASS = "pass"
-    WARN = "warn"
-    FAIL = "fail"
 
 
 def small_grey(frame: BgrFrame | GreyFrame, width: int = 320) -> GreyFrame:

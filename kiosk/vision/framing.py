@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.base.status import CheckStatus
 from kiosk.vision.faces import FaceBox
-from kiosk.vision.frames import Level
 
 MIN_FACE_HEIGHT = 0.22  # of the frame height: smaller reads as far away on the clinician's screen
 MAX_FACE_HEIGHT = 0.70
@@ -15,7 +15,7 @@ MAX_OFFSET_Y = 0.22
 
 @dataclass(frozen=True)
 class FramingResult:
-    level: Level
+    level: CheckStatus
     advice: str
     face_count: int
     face: FaceBox | None  # the largest face
@@ -27,16 +27,16 @@ class FramingResult:
 def analyse_framing(faces: tuple[FaceBox, ...]) -> FramingResult:
     """Judge the framing from the faces found (largest first)."""
     if not faces:
-        return FramingResult(Level.FAIL, "framing.no_face", 0, None, None, None, None)
+        return FramingResult(CheckStatus.FAIL, "framing.no_face", 0, None, None, None, None)
     face = max(faces, key=lambda f: f.area)
     dx, dy = face.cx - 0.5, face.cy - 0.5
-    level, advice = Level.PASS, "framing.ok"
+    level, advice = CheckStatus.PASS, "framing.ok"
     if len(faces) > 1:
-        level, advice = Level.WARN, "framing.people_count"
+        level, advice = CheckStatus.WARN, "framing.people_count"
     elif face.h < MIN_FACE_HEIGHT:
-        level, advice = Level.WARN, "framing.move_closer"
+        level, advice = CheckStatus.WARN, "framing.move_closer"
     elif face.h > MAX_FACE_HEIGHT:
-        level, advice = Level.WARN, "framing.move_back"
+        level, advice = CheckStatus.WARN, "framing.move_back"
     elif abs(dx) > MAX_OFFSET_X or abs(dy) > MAX_OFFSET_Y:
-        level, advice = Level.WARN, "framing.center"
+        level, advice = CheckStatus.WARN, "framing.center"
     return FramingResult(level, advice, len(faces), face, dx, dy, face.h)

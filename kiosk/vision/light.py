@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.base.status import CheckStatus
 from kiosk.vision.faces import FaceBox
-from kiosk.vision.frames import GreyFrame, Level
+from kiosk.vision.frames import GreyFrame
 
 BACKLIGHT_BRIGHT_SHARE = 0.20  # of the background at Y >= 230
 BACKLIGHT_SUBJECT_MEAN = 90.0
@@ -23,7 +24,7 @@ UNEVEN_DIFFERENCE = 45.0  # grey levels between the two halves of the face
 
 @dataclass(frozen=True)
 class LightResult:
-    level: Level
+    level: CheckStatus
     advice: str
     mean: float
     median: float
@@ -99,20 +100,20 @@ def analyse_light(grey: GreyFrame, face: FaceBox | None = None) -> LightResult:
         band = subject[subject.shape[0] // 4 : subject.shape[0] * 3 // 4]
         side = float(band[:, :half].mean() - band[:, half:].mean())
 
-    level, advice = Level.PASS, "light.ok"
+    level, advice = CheckStatus.PASS, "light.ok"
     if is_too_dark(mean, median, std, p5, p95, dark):
-        level, advice = Level.FAIL, "light.too_dark"
+        level, advice = CheckStatus.FAIL, "light.too_dark"
     elif is_too_bright(mean, median, std, p5, p95, bright):
-        level, advice = Level.FAIL, "light.too_bright"
+        level, advice = CheckStatus.FAIL, "light.too_bright"
     elif (
         subject_mean is not None
         and bg_bright is not None
         and bg_bright >= BACKLIGHT_BRIGHT_SHARE
         and subject_mean < BACKLIGHT_SUBJECT_MEAN
     ):
-        level, advice = Level.WARN, "light.backlit"
+        level, advice = CheckStatus.WARN, "light.backlit"
     elif side is not None and abs(side) >= UNEVEN_DIFFERENCE:
-        level, advice = Level.WARN, "light.uneven"
+        level, advice = CheckStatus.WARN, "light.uneven"
     return LightResult(
         level=level,
         advice=advice,

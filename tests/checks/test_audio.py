@@ -6,17 +6,17 @@ import asyncio
 
 import numpy as np
 
+from kiosk.base.status import CheckStatus
 from kiosk.checks.live import DeviceChecks
 from kiosk.checks.microphone import longest_full_scale_run
 from kiosk.checks.tones import CHIME_NOTES_HZ, chime, tone_dbfs
-from kiosk.checks.verdict import Status
 from kiosk.devices.audio import AudioIO
 from kiosk.vision.scenes import SceneSpec
 from tests.checks.audio import running_audio, say
 from tests.checks.scenes import live, running_hub, sample
 from tests.support.pulse import PulseServer
 
-SAY = (Status.RUNNING, "microphone.say_something")
+SAY = (CheckStatus.RUNNING, "microphone.say_something")
 
 
 async def listen(audio: AudioIO, seconds: float, *, chime_too: bool) -> DeviceChecks:
@@ -39,8 +39,8 @@ async def test_the_chime_is_heard_and_not_taken_for_the_patients_voice(
     async with running_audio() as audio:
         checks = await listen(audio, 2.0, chime_too=True)
     assert checks.speaker.history.changes == [
-        (Status.RUNNING, "speaker.playing"),
-        (Status.PASS, "speaker.ok"),
+        (CheckStatus.RUNNING, "speaker.playing"),
+        (CheckStatus.PASS, "speaker.ok"),
     ]
     margins = [checks.speaker.result().figure(f"margin_{int(hz)}_db") for hz in CHIME_NOTES_HZ]
     assert all(m is not None and m > 30 for m in margins), margins
@@ -57,8 +57,8 @@ async def test_a_muted_speaker_is_not_heard_and_the_patient_is_asked(
     finally:
         pulse_server.pactl("set-sink-mute", pulse_server.speaker_sink, "0")
     assert checks.speaker.history.changes == [
-        (Status.RUNNING, "speaker.playing"),
-        (Status.WARN, "speaker.confirm"),
+        (CheckStatus.RUNNING, "speaker.playing"),
+        (CheckStatus.WARN, "speaker.confirm"),
     ]
     assert checks.speaker.busy is False
 
@@ -67,8 +67,8 @@ async def test_a_missing_speaker_fails(pulse_server: PulseServer) -> None:
     async with running_audio(speaker="no such speaker") as audio:
         checks = await listen(audio, 0.8, chime_too=True)
     assert checks.speaker.history.changes == [
-        (Status.RUNNING, "speaker.playing"),
-        (Status.FAIL, "speaker.missing"),
+        (CheckStatus.RUNNING, "speaker.playing"),
+        (CheckStatus.FAIL, "speaker.missing"),
     ]
 
 
@@ -84,8 +84,8 @@ async def test_the_patient_is_asked_to_speak_until_heard(pulse_server: PulseServ
             heard = checks.report().get("microphone")
         finally:
             pump.cancel()
-    assert quiet.status is Status.RUNNING and quiet.advice == "microphone.say_something"
-    assert checks.microphone.history.changes == [SAY, (Status.PASS, "microphone.ok")]
+    assert quiet.status is CheckStatus.RUNNING and quiet.advice == "microphone.say_something"
+    assert checks.microphone.history.changes == [SAY, (CheckStatus.PASS, "microphone.ok")]
     peak = heard.figure("peak_dbfs")
     assert peak is not None and peak > -40
 
@@ -102,17 +102,17 @@ async def test_clipping_is_flagged(pulse_server: PulseServer) -> None:
             await sample(checks.report, 1.0)
         finally:
             pump.cancel()
-    assert checks.microphone.history.changes == [SAY, (Status.WARN, "microphone.clipping")]
+    assert checks.microphone.history.changes == [SAY, (CheckStatus.WARN, "microphone.clipping")]
 
 
 async def test_a_missing_microphone_fails(pulse_server: PulseServer) -> None:
     async with running_audio(microphone="no such microphone") as audio:
         checks = await listen(audio, 1.6, chime_too=True)
-    assert checks.microphone.history.changes == [(Status.FAIL, "microphone.missing")]
+    assert checks.microphone.history.changes == [(CheckStatus.FAIL, "microphone.missing")]
     # Without a microphone the kiosk cannot hear its own chime: the patient is asked.
     assert checks.speaker.history.changes == [
-        (Status.RUNNING, "speaker.playing"),
-        (Status.WARN, "speaker.confirm"),
+        (CheckStatus.RUNNING, "speaker.playing"),
+        (CheckStatus.WARN, "speaker.confirm"),
     ]
 
 

@@ -7,15 +7,15 @@ import asyncio
 
 import numpy as np
 
+from kiosk.base.status import CheckStatus
 from kiosk.checks.live import DeviceChecks
-from kiosk.checks.verdict import Status
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
 from kiosk.vision.scenes import SceneSpec, render_scene
 from tests.checks.scenes import SIZE, UnpluggedBetween, live, running_hub, sample
 
-RUNNING = (Status.RUNNING, "camera.checking")
-OK = (Status.PASS, "camera.ok")
+RUNNING = (CheckStatus.RUNNING, "camera.checking")
+OK = (CheckStatus.PASS, "camera.ok")
 
 
 async def watch(hub: CameraHub, seconds: float) -> DeviceChecks:
@@ -41,20 +41,20 @@ async def test_a_live_camera_passes_with_its_frame_rate() -> None:
 async def test_the_synthetic_camera_says_so() -> None:
     async with running_hub(live(SceneSpec(seed=1)), synthetic=True) as hub:
         checks = await watch(hub, 1.2)
-    assert checks.camera.history.changes == [RUNNING, (Status.WARN, "camera.synthetic")]
+    assert checks.camera.history.changes == [RUNNING, (CheckStatus.WARN, "camera.synthetic")]
 
 
 async def test_a_frozen_picture_fails() -> None:
     still = render_scene(SceneSpec(seed=1), SIZE)  # one buffer sent again and again
     async with running_hub(lambda t: still) as hub:
         checks = await watch(hub, 1.2)
-    assert checks.camera.history.changes == [RUNNING, (Status.FAIL, "camera.frozen")]
+    assert checks.camera.history.changes == [RUNNING, (CheckStatus.FAIL, "camera.frozen")]
 
 
 async def test_a_black_picture_fails() -> None:
     async with running_hub(live(SceneSpec(seed=1, brightness=0.05))) as hub:
         checks = await watch(hub, 1.2)
-    assert checks.camera.history.changes == [RUNNING, (Status.FAIL, "camera.black")]
+    assert checks.camera.history.changes == [RUNNING, (CheckStatus.FAIL, "camera.black")]
 
 
 async def test_a_dim_but_live_picture_is_not_black() -> None:
@@ -68,8 +68,8 @@ async def test_a_slow_camera_fails_below_five_fps_and_warns_below_fourteen() -> 
         slow = await watch(hub, 2.0)
     async with running_hub(live(SceneSpec(seed=1)), fps=10.0) as hub:
         sluggish = await watch(hub, 1.5)
-    assert slow.camera.history.changes == [RUNNING, (Status.FAIL, "camera.slow")]
-    assert sluggish.camera.history.changes == [RUNNING, (Status.WARN, "camera.slow")]
+    assert slow.camera.history.changes == [RUNNING, (CheckStatus.FAIL, "camera.slow")]
+    assert sluggish.camera.history.changes == [RUNNING, (CheckStatus.WARN, "camera.slow")]
 
 
 async def test_a_camera_pulled_out_mid_check_fails_then_recovers() -> None:
@@ -80,17 +80,17 @@ async def test_a_camera_pulled_out_mid_check_fails_then_recovers() -> None:
     assert checks.camera.history.changes == [
         RUNNING,
         OK,
-        (Status.FAIL, "camera.unplugged"),
+        (CheckStatus.FAIL, "camera.unplugged"),
         RUNNING,
         OK,
     ]
     assert states == ["stopped", "starting", "running", "unplugged", "running"]
     # Light and framing forget the frames from before the unplug and judge afresh after it.
     assert checks.picture.light_history.changes == [
-        (Status.RUNNING, "light.checking"),
-        (Status.PASS, "light.ok"),
-        (Status.RUNNING, "light.checking"),
-        (Status.PASS, "light.ok"),
+        (CheckStatus.RUNNING, "light.checking"),
+        (CheckStatus.PASS, "light.ok"),
+        (CheckStatus.RUNNING, "light.checking"),
+        (CheckStatus.PASS, "light.ok"),
     ]
 
 
@@ -98,8 +98,8 @@ async def test_no_camera_at_all_fails_after_the_stall_time() -> None:
     source = UnpluggedBetween(live(SceneSpec(seed=1)), gone_at=0.0, back_at=60.0)
     async with running_hub(source) as hub:
         checks = await watch(hub, 1.0)
-    assert checks.camera.history.changes == [(Status.FAIL, "camera.unplugged")]
-    assert np.all([r.status is not Status.PASS for r in checks.report().results[:3]])
+    assert checks.camera.history.changes == [(CheckStatus.FAIL, "camera.unplugged")]
+    assert np.all([r.status is not CheckStatus.PASS for r in checks.report().results[:3]])
 
 
 def test_a_busy_kiosk_that_looks_rarely_still_sees_a_live_camera() -> None:

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from kiosk.base.status import CheckStatus
 from kiosk.checks.network import measure_network
 from kiosk.checks.turn import TurnTarget, TurnUrlError, parse_turn_url, probe_turn
-from kiosk.checks.verdict import Status
 from kiosk.config import KioskConfig, TurnServer
 from kiosk.engine.checks_runner import node_probe, turn_targets
 from kiosk.refnode.server import RefNode
@@ -41,7 +41,7 @@ def config(node_url: str, *turn: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -
 async def test_the_local_node_is_reachable_and_fast(node: str) -> None:
     async with node_probe(config(node)) as probe:
         result = await measure_network(probe)
-    assert (result.status, result.advice) == (Status.PASS, "network.ok")
+    assert (result.status, result.advice) == (CheckStatus.PASS, "network.ok")
     rtt, unanswered = result.figure("rtt_ms"), result.figure("unanswered")
     assert rtt is not None and 0 < rtt < 50
     assert unanswered == 0
@@ -50,13 +50,13 @@ async def test_the_local_node_is_reachable_and_fast(node: str) -> None:
 async def test_a_closed_port_is_unreachable() -> None:
     async with node_probe(config(f"http://127.0.0.1:{closed_port()}")) as probe:
         result = await measure_network(probe)
-    assert (result.status, result.advice) == (Status.FAIL, "network.node_unreachable")
+    assert (result.status, result.advice) == (CheckStatus.FAIL, "network.node_unreachable")
 
 
 async def test_a_node_off_the_allow_list_is_not_contacted(node: str) -> None:
     async with node_probe(config(node, hosts=("join.nhn.no",))) as probe:
         result = await measure_network(probe)
-    assert (result.status, result.advice) == (Status.FAIL, "network.host_not_allowed")
+    assert (result.status, result.advice) == (CheckStatus.FAIL, "network.host_not_allowed")
 
 
 async def test_turn_over_udp_and_tcp_answers_and_a_dead_one_fails(node: str) -> None:
@@ -71,9 +71,9 @@ async def test_turn_over_udp_and_tcp_answers_and_a_dead_one_fails(node: str) -> 
     dead = config(node, f"turn:127.0.0.1:{closed_port(socket.SOCK_DGRAM)}")
     async with node_probe(dead) as probe:
         without = await measure_network(probe, turn_targets(dead))
-    assert (with_turn.status, with_turn.advice) == (Status.PASS, "network.ok")
+    assert (with_turn.status, with_turn.advice) == (CheckStatus.PASS, "network.ok")
     assert with_turn.figure("turn_ms") is not None
-    assert (without.status, without.advice) == (Status.FAIL, "network.turn_unreachable")
+    assert (without.status, without.advice) == (CheckStatus.FAIL, "network.turn_unreachable")
 
 
 def test_turn_urls_parse_with_their_defaults() -> None:

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
+from kiosk.base.status import CheckStatus
 from kiosk.checks.live import DeviceChecks
 from kiosk.checks.picture import PictureCheck, majority
-from kiosk.checks.verdict import Status
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.synthetic import Renderer
 from kiosk.vision.scenes import FaceSpec, SceneSpec
@@ -32,39 +32,39 @@ async def watch(render: Renderer, seconds: float) -> DeviceChecks:
 @pytest.mark.parametrize(
     ("spec", "light", "framing", "faces"),
     [
-        (SceneSpec(seed=1), (Status.PASS, "light.ok"), (Status.PASS, "framing.ok"), 1),
+        (SceneSpec(seed=1), (CheckStatus.PASS, "light.ok"), (CheckStatus.PASS, "framing.ok"), 1),
         (
             SceneSpec(seed=1, brightness=0.25),
-            (Status.FAIL, "light.too_dark"),
-            (Status.FAIL, "framing.no_face"),
+            (CheckStatus.FAIL, "light.too_dark"),
+            (CheckStatus.FAIL, "framing.no_face"),
             0,
         ),
         (
             SceneSpec(seed=2, backlight=True),
-            (Status.WARN, "light.backlit"),
-            (Status.FAIL, "framing.no_face"),
+            (CheckStatus.WARN, "light.backlit"),
+            (CheckStatus.FAIL, "framing.no_face"),
             0,
         ),
         (
             SceneSpec(seed=3, faces=()),
-            (Status.PASS, "light.ok"),
-            (Status.FAIL, "framing.no_face"),
+            (CheckStatus.PASS, "light.ok"),
+            (CheckStatus.FAIL, "framing.no_face"),
             0,
         ),
-        (TWO, (Status.PASS, "light.ok"), (Status.WARN, "framing.people_count"), 2),
+        (TWO, (CheckStatus.PASS, "light.ok"), (CheckStatus.WARN, "framing.people_count"), 2),
     ],
     ids=["good", "dark", "backlit", "no_face", "two_faces"],
 )
 async def test_each_scene_gets_its_verdict(
     spec: SceneSpec,
-    light: tuple[Status, str],
-    framing: tuple[Status, str],
+    light: tuple[CheckStatus, str],
+    framing: tuple[CheckStatus, str],
     faces: int,
 ) -> None:
     checks = await watch(live(spec), 1.3)
-    assert checks.picture.light_history.changes == [(Status.RUNNING, "light.checking"), light]
+    assert checks.picture.light_history.changes == [(CheckStatus.RUNNING, "light.checking"), light]
     assert checks.picture.framing_history.changes == [
-        (Status.RUNNING, "framing.checking"),
+        (CheckStatus.RUNNING, "framing.checking"),
         framing,
     ]
     assert checks.picture.framing().figure("faces") == faces
@@ -74,14 +74,14 @@ async def test_turning_the_light_on_turns_the_line_green_within_a_second() -> No
     dark, good = live(SceneSpec(seed=1, brightness=0.25)), live(SceneSpec(seed=1))
     checks = await watch(switching(dark, good, at_s=1.2), 2.8)
     assert checks.picture.light_history.changes == [
-        (Status.RUNNING, "light.checking"),
-        (Status.FAIL, "light.too_dark"),
-        (Status.PASS, "light.ok"),
+        (CheckStatus.RUNNING, "light.checking"),
+        (CheckStatus.FAIL, "light.too_dark"),
+        (CheckStatus.PASS, "light.ok"),
     ]
     assert checks.picture.framing_history.changes == [
-        (Status.RUNNING, "framing.checking"),
-        (Status.FAIL, "framing.no_face"),
-        (Status.PASS, "framing.ok"),
+        (CheckStatus.RUNNING, "framing.checking"),
+        (CheckStatus.FAIL, "framing.no_face"),
+        (CheckStatus.PASS, "framing.ok"),
     ]
 
 
@@ -97,9 +97,9 @@ def test_a_single_odd_frame_does_not_flip_the_verdict_but_a_lasting_change_does(
         picture.add(i * 0.2, analysis)
         picture.light()
     assert picture.light_history.changes == [
-        (Status.RUNNING, "light.checking"),
-        (Status.PASS, "light.ok"),
-        (Status.FAIL, "light.too_dark"),
+        (CheckStatus.RUNNING, "light.checking"),
+        (CheckStatus.PASS, "light.ok"),
+        (CheckStatus.FAIL, "light.too_dark"),
     ]
 
 

@@ -17,12 +17,13 @@ from kiosk.cli.demo import demo_config, demo_node
 from kiosk.cli.journey import JourneyPlan, run_journey
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig
-from kiosk.engine.management import Management
 from kiosk.fleet.ctl import CtlError, CtlServer, ctl_request
+from kiosk.fleet.management import Management
 from kiosk.fleet.metrics import KioskMetrics
 from kiosk.session import events as ev
 from kiosk.session.state import Phase
 from tests.support.pulse import PulseServer
+from tests.support.pulse import pulse_server as pulse_server  # the fixture
 
 
 def scrape(port: int) -> str:
