@@ -171,8 +171,11 @@ class Conference:
         self._refresh_now = asyncio.Event()
         self._roster: dict[str, Participant] = {}
         self._sync: dict[str, Participant] | None = None
-        # False while the conference has not started (no host yet): everyone waits.
-        self._started = True
+        # False while the conference has not started (no host yet): everyone waits. None
+        # until the node says: a guest it put in the conference before any host came is
+        # only admitted once the conference has started.
+        self._started: bool | None = None
+        self._synced = False
         self._own_service_type = ""
         self._admission: type[Signal] | None = None
         self._call_uuid: str | None = None
@@ -353,6 +356,8 @@ class Conference:
         elif service_type in ADMITTED_SERVICE_TYPES:
             # In the conference proper, but it has not started: still waiting for the host
             # (`conference_update.started`, Android InfinityEvent, Swift ConferenceStatus).
+            if self._started is None:
+                return
             kind = Admitted if self._started else Waiting
         else:
             return
@@ -437,6 +442,7 @@ class Conference:
             case ParticipantSyncBegin():
                 self._sync = {}
             case ParticipantSyncEnd():
+                self._synced = True
                 if self._sync is not None:
                     self._roster, self._sync = self._sync, None
                     mine = self._roster.get(own or "")
@@ -480,6 +486,15 @@ class Conference:
                 log.warning("dropped a malformed %s event: %s", name, problem)
             case _:
                 pass
+        if (
+            self._started is None
+            and self._synced
+            and not isinstance(event, ParticipantSyncEnd | ConferenceUpdate)
+        ):
+            # The roster came and the event after it was no conference_update: a node that
+            # does not send one has started.
+            self._started = True
+            self._service_type(self._own_service_type)
         if self._on_event is not None:
             try:
                 self._on_event(event)

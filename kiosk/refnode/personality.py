@@ -11,6 +11,10 @@ the project's Pexip reference notes: A = pexip-android-sdk @5ba5ab6, W = pexip-s
   processEvent "new_candidate").
 - `calls_delay_s`, `ack_delay_s`: a loaded node holds `calls`/`ack`; official clients wait
   62 s for `calls` (W ParticipantService) and set no read timeout on `ack` (A CallStepImpl).
+- `guests_enter_before_host`: in an unlocked room, a guest gets `service_type: conference`
+  before any host is in, and only `conference_update.started: false` says the conference has
+  not begun (A InfinityEvent ConferenceUpdateEvent.started; W ConferenceStatus.started); which
+  service type a real guest has then is not published, so this is a switch.
 - `gateway_errors`: a burst of 502/504 from the proxy in front of the node, which PexRTC
   retries up to 10 times (P sendRequest).
 """
@@ -28,6 +32,7 @@ _PWD = re.compile(r"^a=ice-pwd:(\S+)$")
 @dataclass
 class Personality:
     trickle_ice: bool = False
+    guests_enter_before_host: bool = False
     calls_delay_s: float = 0.0
     ack_delay_s: float = 0.0
     # The next this many requests to these endpoints are answered with the status below.

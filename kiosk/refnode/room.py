@@ -161,6 +161,7 @@ class Room:
         self.participants: dict[str, NodeParticipant] = {}
         # Direct media: relay the host's offer without its candidates, then each as an event.
         self.trickle_ice = False
+        self.guests_enter_before_host = False
         # What happened, for tests and the console: (what, participant uuid, detail).
         self.journal: list[tuple[str, str, str]] = []
         self._clock = clock
@@ -226,7 +227,8 @@ class Room:
     def join(
         self, display_name: str, role: str, call_tag: str, *, admitted: bool = False
     ) -> NodeParticipant:
-        waiting = not admitted and role != "chair" and (self.locked or not self.has_host)
+        without_host = not self.has_host and not self.guests_enter_before_host
+        waiting = not admitted and role != "chair" and (self.locked or without_host)
         p = NodeParticipant(
             uuid=str(uuidlib.uuid4()),
             display_name=display_name,

@@ -101,6 +101,7 @@ class RefNode:
         self._personality = personality
         for room in self.rooms.values():
             room.trickle_ice = personality.trickle_ice
+            room.guests_enter_before_host = personality.guests_enter_before_host
 
     def room(self, alias: str) -> Room:
         return self.rooms[alias]

@@ -108,6 +108,9 @@ async def test_refer_leaves_and_joins_the_other_room_with_the_one_time_token(
     refnode: Node,
 ) -> None:
     config = kiosk_config(refnode.base_url, microphone="no such mic")
+    # A host in the other room: a conference nobody has started keeps the patient waiting.
+    bot = PractitionerBot(refnode.base_url, OTHER_ROOM.alias, OTHER_ROOM.host_pin)
+    await bot.start()
     async with running_engine(config) as engine:
         await knock(engine, DEMO_ROOM.alias)
         await engine.wait_for(lambda s: s.phase is Phase.WAITING, 15)
@@ -117,10 +120,11 @@ async def test_refer_leaves_and_joins_the_other_room_with_the_one_time_token(
         # The one-time token lets the patient past the other room's waiting room.
         await engine.wait_for(lambda s: s.phase is Phase.IN_CALL, 15)
         assert refnode.guests() == [] and len(refnode.guests(OTHER_ROOM.alias)) == 1
-        assert refnode.joins(OTHER_ROOM.alias) == 1
+        assert refnode.joins(OTHER_ROOM.alias) == 2  # the host and the patient, once
         engine.send(ev.HangUp())
         await engine.wait_for(lambda s: s.phase is Phase.IDLE, 15)
         assert engine.task_failures == []
+    await bot.leave()
     assert engine.record.phases == [*UNTIL_WAITING, "in_call", "ended", "wiping", "idle"]
     assert refnode.guests(OTHER_ROOM.alias) == []
 
@@ -163,4 +167,31 @@ async def test_direct_media_with_a_trickled_offer_connects_both_ways(
     finally:
         await bot.leave()
         await node.stop()
+    assert engine.record.phases == [*UNTIL_WAITING, "in_call", "ended", "wiping", "idle"]
+
+
+async def test_in_a_conference_nobody_started_the_patient_waits_until_the_host_comes(
+    refnode: Node, pulse_server: PulseServer
+) -> None:
+    # A node that puts guests in the conference before any host (which service type a guest
+    # then has is not published): conference_update.started=false is what says "wait".
+    room = refnode.node.room(DEMO_ROOM.alias)
+    room.locked = False
+    refnode.node.personality = Personality(guests_enter_before_host=True)
+    async with running_engine(kiosk_config(refnode.base_url)) as engine:
+        await knock(engine, DEMO_ROOM.alias)
+        await engine.wait_for(lambda s: s.phase is Phase.WAITING, 15)
+        (patient,) = room.participants.values()
+        assert patient.service_type == "conference"
+        await asyncio.sleep(1.0)
+        assert engine.state.phase is Phase.WAITING
+        bot = PractitionerBot(refnode.base_url, DEMO_ROOM.alias, DEMO_ROOM.host_pin)
+        await bot.start()
+        try:
+            await engine.wait_for(lambda s: s.phase is Phase.IN_CALL and s.remote_media, 20)
+            engine.send(ev.HangUp())
+            await engine.wait_for(lambda s: s.phase is Phase.IDLE, 15)
+            assert engine.task_failures == []
+        finally:
+            await bot.leave()
     assert engine.record.phases == [*UNTIL_WAITING, "in_call", "ended", "wiping", "idle"]
