@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from kiosk.cli.journey import JourneyError, JourneyPlan, run_journey
+from kiosk.cli.signals import keep_signals_from_sdl, run_until_signal
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig, load_config, with_overrides
 from kiosk.refnode.practitioner import PractitionerBot
@@ -73,22 +74,31 @@ async def headless(admit_after_s: float) -> dict[str, object]:
     return result
 
 
-async def windowed(admit_after_s: float) -> None:
+async def windowed(admit_after_s: float) -> str | None:
+    keep_signals_from_sdl()
     from kiosk.ui.app import KioskApp  # only the windowed demo needs kivy
 
     async with demo_node(admit_after_s) as demo:
         print(f"Demo: type the number {demo.room.alias} on the kiosk.", flush=True)
         config = demo_config(demo.base_url)
         async with running_engine(config, echo_cancel=True) as engine:
-            await KioskApp(engine, fullscreen=config.fullscreen).async_run(async_lib="asyncio")
+            app = KioskApp(engine, fullscreen=config.fullscreen)
+            return await run_until_signal(app)
 
 
 def main(headless_run: bool, as_json: bool, admit_after_s: float) -> int:
     if not headless_run:
-        asyncio.run(windowed(admit_after_s))
+        stopped_by = asyncio.run(windowed(admit_after_s))
+        if stopped_by is not None:
+            print(f"Demo stopped ({stopped_by}).", file=sys.stderr, flush=True)
         return 0
     try:
         result = asyncio.run(headless(admit_after_s))
+    except KeyboardInterrupt:
+        # asyncio.run has already cancelled the journey and closed the node; one line is all
+        # the person at the keyboard needs.
+        print("Demo stopped (SIGINT).", file=sys.stderr, flush=True)
+        return 130
     except JourneyError as exc:
         log.error("the demo journey failed: %s", exc)
         if as_json:

@@ -2,6 +2,8 @@
 
 It tells systemd READY=1 once the start screen is drawn and WATCHDOG=1 from the UI loop, so a
 frozen screen is restarted, and any unhandled error ends the process for the same reason.
+SIGTERM or SIGINT (`systemctl stop`) tells systemd STOPPING=1, leaves the conference, closes
+the call and the devices, unloads the echo canceller and exits 0.
 Beside the UI it runs what IT uses: Prometheus metrics, the control socket, and a watcher
 that applies a new configuration between consultations.
 """
@@ -12,8 +14,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 from pathlib import Path
 
+from kiosk.cli.signals import keep_signals_from_sdl, run_until_signal
 from kiosk.cli.wiring import running_engine
 from kiosk.config import DEFAULT_PATH, ConfigError, load_config
 from kiosk.fleet.ctl import CtlServer
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 
 
 async def _run() -> None:
+    keep_signals_from_sdl()
     from kiosk.ui.app import KioskApp
 
     install_crash_handlers(asyncio.get_running_loop())
@@ -49,17 +54,26 @@ async def _run() -> None:
             app = KioskApp(engine, fullscreen=config.fullscreen)
             app.on_first_frame = _tell_systemd_ready
             app.on_ui_tick = _pet_watchdog
-            await app.async_run(async_lib="asyncio")
+            stopped_by = await run_until_signal(app, _tell_systemd_stopping)
+        if stopped_by is not None:
+            log.info("%s: the window is closed; leaving the conference", stopped_by)
         applying.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await applying
         management.close()
         metrics.close()
+    # Also when the app stopped without a signal; a second STOPPING=1 is harmless.
     notify.stopping()
+    log.info("stopped")
 
 
 def _tell_systemd_ready() -> None:
     notify.ready()
+
+
+def _tell_systemd_stopping(signal_name: str) -> None:
+    notify.stopping()
+    log.info("%s: stopping", signal_name)
 
 
 def _pet_watchdog() -> None:
@@ -72,4 +86,11 @@ def main() -> int:
     except ConfigError as exc:
         log.error("the configuration is not usable: %s", exc)
         return 2
-    return 0
+    # Everything the kiosk owns is closed by now (conference left, call, devices and echo
+    # canceller closed, STOPPING=1 sent). What is left is the interpreter's own teardown of
+    # Kivy, SDL, PortAudio and aiortc threads, which takes seconds and would push a
+    # `systemctl stop` past its budget, so the process ends here.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -31,12 +31,17 @@ async def running_engine(
     tune_malloc()
     echo = EchoCanceller(config.speaker, config.microphone, bypass=config.echo_cancel_bypass)
     echo_missing = False
+    microphone, speaker = config.microphone, config.speaker
     if echo_cancel:
         status = echo.start()
         echo_missing = status.missing
         log.info("echo cancellation: %s %s", status.mode.value, status.reason)
+        if status.active:
+            # The configured names are the room's PulseAudio devices, which the canceller now
+            # wraps; the call must use the canceller's pair, which it made the defaults.
+            microphone, speaker = "", ""
     camera = CameraHub.from_config(config.camera)
-    audio = AudioIO(config.microphone, config.speaker)
+    audio = AudioIO(microphone, speaker)
     camera.start()
     audio.start()
     engine = Engine(
