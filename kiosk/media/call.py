@@ -92,14 +92,27 @@ class Call:
             raise CallError(
                 f"expected an answer after our offer, but signalling is {self._pc.signalingState}"
             )
-        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        await self._set_remote(RTCSessionDescription(sdp=sdp, type="answer"))
 
     async def answer(self, offer_sdp: str) -> str:
         """Answer the far end's offer (direct media: the other side offers)."""
         self._check_open("answer an offer")
-        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self._set_remote(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         await self._pc.setLocalDescription(await self._pc.createAnswer())
         return str(self._pc.localDescription.sdp)
+
+    async def _set_remote(self, description: RTCSessionDescription) -> None:
+        # aiortc's SDP parser answers a bad m=, c=, candidate or rtpmap line with an
+        # AssertionError, ValueError, KeyError...: whatever the far end wrote, it is a call
+        # error (lost media to the session), never an exception that ends the process.
+        try:
+            await self._pc.setRemoteDescription(description)
+        except CallError:
+            raise
+        except Exception as exc:
+            raise CallError(
+                f"the far end's {description.type} could not be used: {type(exc).__name__}"
+            ) from exc
 
     # -- what arrived ------------------------------------------------------------------------
 

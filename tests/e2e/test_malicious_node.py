@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig
 from kiosk.engine.engine import Engine
+from kiosk.media.call import Call, CallError
 from kiosk.session import events as ev
 from kiosk.session.state import ErrorKind, Phase
 from tests.support.pulse import PulseServer
@@ -173,3 +176,57 @@ async def test_an_endless_event_line_neither_stalls_the_kiosk_nor_fills_its_memo
             await engine.wait_for(lambda s: s.phase in (Phase.IDLE, Phase.WIPING), 20)
             assert engine.record.phases[start:][:3] == ["number", "checks", "joining"]
     assert "events" in node.seen
+
+
+class _Quiet:
+    def play(self, samples: object) -> None:
+        pass
+
+
+def _spoil(sdp: str, prefix: str, replacement: str) -> str:
+    lines = sdp.split("\r\n")
+    index = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+    lines[index] = replacement
+    return "\r\n".join(lines)
+
+
+BAD_LINES = [
+    ("m=audio", "m=audio x UDP/TLS/RTP/SAVPF 111"),
+    ("m=video", "m=video 9"),
+    ("c=", "c=IN IP4"),
+    ("a=candidate", "a=candidate:1 1 udp"),
+    ("a=rtpmap", "a=rtpmap:x"),
+]
+
+
+@pytest.mark.parametrize(("prefix", "replacement"), BAD_LINES, ids=[b[0] for b in BAD_LINES])
+async def test_an_sdp_with_a_bad_line_is_a_call_error_not_a_crash(
+    prefix: str, replacement: str
+) -> None:
+    # A real far end makes the answer and the offer; one line of each is then spoiled.
+    far = RTCPeerConnection()
+    far.addTransceiver("audio", direction="sendrecv")
+    far.addTransceiver("video", direction="sendrecv")
+    call = Call(VideoStreamTrack(), AudioStreamTrack(), _Quiet())
+    other = Call(VideoStreamTrack(), AudioStreamTrack(), _Quiet())
+    try:
+        await far.setRemoteDescription(RTCSessionDescription(await call.offer(), "offer"))
+        await far.setLocalDescription(await far.createAnswer())
+        answer = far.localDescription.sdp
+        if prefix in answer:
+            with pytest.raises(CallError, match="could not be used"):
+                await call.accept_answer(_spoil(answer, prefix, replacement))
+        offerer = RTCPeerConnection()
+        offerer.addTransceiver("audio", direction="sendrecv")
+        offerer.addTransceiver("video", direction="sendrecv")
+        await offerer.setLocalDescription(await offerer.createOffer())
+        offer = offerer.localDescription.sdp
+        await offerer.close()
+        assert prefix in offer or prefix in answer
+        if prefix in offer:
+            with pytest.raises(CallError, match="could not be used"):
+                await other.answer(_spoil(offer, prefix, replacement))
+    finally:
+        await call.close()
+        await other.close()
+        await far.close()
