@@ -30,7 +30,7 @@ from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
 from kiosk.session.reconnect import ReconnectPolicy
-from kiosk.session.state import Phase, SessionState, Timing
+from kiosk.session.state import ErrorKind, Phase, SessionState, Timing
 from kiosk.vision.idcard import CardStatus
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ class Engine:
         # this callback ends the process so systemd restarts it onto a clean start screen.
         self._on_task_failure = on_task_failure
         self.task_failures: list[str] = []
+        # Consultations ended by an unexpected exception (each one logged with its traceback).
+        self.consultation_failures = 0
         self._clock = clock or MonotonicClock()
         self._camera = camera
         self._audio = audio
@@ -374,7 +376,18 @@ class Engine:
             watch_media=self._watch_media,
         )
         self._consultation = consultation
-        self._spawn(consultation.run())
+        self._spawn(self._run_guarded(consultation))
+
+    async def _run_guarded(self, consultation: Consultation) -> None:
+        """Whatever a peer provokes inside one consultation ends that consultation (the
+        patient sees the error screen, the session is wiped as after any end), never the
+        process: the next patient still finds a working terminal."""
+        try:
+            await consultation.run()
+        except Exception as exc:
+            log.error("consultation ended by an unexpected %s", type(exc).__name__, exc_info=exc)
+            self.consultation_failures += 1
+            self._post_from_consultation(consultation, ev.JoinFailed(ErrorKind.PROTOCOL))
 
     def _post_from_consultation(self, consultation: Consultation, event: ev.Event) -> None:
         # Events of a consultation that was ended or replaced must not touch the new session.

@@ -230,3 +230,31 @@ async def test_an_sdp_with_a_bad_line_is_a_call_error_not_a_crash(
         await call.close()
         await other.close()
         await far.close()
+
+
+async def test_an_unexpected_error_inside_a_consultation_ends_only_that_consultation(
+    pulse_server: PulseServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every shape above is now a named error; to reach the engine's last line of defence an
+    # error no parser names is injected where the node's answer is read.
+    from kiosk.pexip import client as client_module
+
+    def broken(result: object) -> object:
+        raise KeyError("a shape nobody foresaw")
+
+    monkeypatch.setattr(client_module, "parse_token", broken)
+    crashes: list[BaseException] = []
+    node = Hostile(_good_token)
+    async for url in _serve(node.handle):
+        config = KioskConfig(
+            camera="synthetic", node_url=url, allowed_hosts=("127.0.0.1",), clinic_phone="0"
+        )
+        async with running_engine(config, on_task_failure=crashes.append) as engine:
+            phases = await _run(engine)
+            assert phases == ["number", "checks", "joining", "error"]
+            assert engine.state.error is ErrorKind.PROTOCOL
+            engine.send(ev.Dismiss())
+            await engine.wait_for(lambda s: s.phase is Phase.IDLE, 20)
+            assert engine.task_failures == []
+            assert engine.consultation_failures == 1
+    assert crashes == []
