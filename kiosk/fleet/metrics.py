@@ -79,6 +79,9 @@ class KioskMetrics:
         self._reconnects = Counter(
             "kiosk_call_reconnects", "Calls rebuilt after a media outage", registry=r
         )
+        self._pin_failures = Counter(
+            "kiosk_staff_pin_failures", "Wrong staff PINs typed on the PIN pad", registry=r
+        )
         self._restarts = Gauge(
             "kiosk_service_restarts", "Restarts of the kiosk unit since boot (systemd)", registry=r
         )
@@ -150,6 +153,9 @@ class KioskMetrics:
 
     def count_reconnect(self) -> None:
         self._reconnects.inc()
+
+    def count_pin_failure(self) -> None:
+        self._pin_failures.inc()
 
     def set_service_restarts(self, count: int) -> None:
         """From systemd's NRestarts for the kiosk unit; a crash loop shows as a rising value."""
