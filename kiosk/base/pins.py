@@ -9,7 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import math
+import os
 import secrets
+import time
+from pathlib import Path
 
 N, R, P = 2**14, 8, 1
 _PREFIX = "scrypt"
@@ -78,3 +83,53 @@ def check_pin(pin: str, stored: str) -> bool:
         pin.encode(), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=2**27
     )
     return hmac.compare_digest(digest, expected)
+
+
+ATTEMPTS_FILE = "pin-attempts.json"
+
+
+def runtime_directory() -> Path | None:
+    """Where the PIN pad's failures are kept: the runtime directory systemd gives the kiosk
+    unit (`RuntimeDirectory=kiosk`: tmpfs, cleared at boot, never persistent storage), or
+    None when the kiosk runs outside its unit (the demo, tests)."""
+    value = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+    return Path(value) if value and Path(value).is_dir() else None
+
+
+def load_attempts(directory: Path | None, lockout_s: float) -> tuple[int, float]:
+    """(failures, seconds still locked) as the last run left them; (0, 0) if unknown. Damage
+    is read as a full lockout rather than as a fresh start, so breaking the file gains
+    nothing."""
+    if directory is None:
+        return 0, 0.0
+    path = directory / ATTEMPTS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="ascii"))
+        failures, remaining, saved_at = data["failures"], data["locked_s"], data["saved_at"]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool)
+                   for v in (failures, remaining, saved_at)):  # fmt: skip
+            raise ValueError("wrong types")
+        if not (0 <= failures <= 1000 and math.isfinite(remaining) and math.isfinite(saved_at)):
+            raise ValueError("out of range")
+    except FileNotFoundError:
+        return 0, 0.0
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return 1, lockout_s
+    left = remaining - max(0.0, time.time() - saved_at)
+    return int(failures), min(max(0.0, left), lockout_s)
+
+
+def save_attempts(directory: Path | None, failures: int, locked_s: float) -> None:
+    if directory is None:
+        return
+    path = directory / ATTEMPTS_FILE
+    if failures == 0 and locked_s <= 0:
+        path.unlink(missing_ok=True)
+        return
+    data = json.dumps(
+        {"failures": failures, "locked_s": max(0.0, locked_s), "saved_at": time.time()}
+    )
+    tmp = path.with_name(f".{ATTEMPTS_FILE}.tmp")
+    tmp.write_text(data, encoding="ascii")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

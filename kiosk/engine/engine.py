@@ -14,7 +14,13 @@ from urllib.parse import urlsplit
 
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.base.memory import release_free_memory
-from kiosk.base.pins import PinHashError, check_pin
+from kiosk.base.pins import (
+    PinHashError,
+    check_pin,
+    load_attempts,
+    runtime_directory,
+    save_attempts,
+)
 from kiosk.base.privacy import SESSION_SECRETS
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
@@ -30,7 +36,7 @@ from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
 from kiosk.session.reconnect import ReconnectPolicy
-from kiosk.session.state import Phase, SessionState, Timing
+from kiosk.session.state import ErrorKind, Phase, SessionState, Timing
 from kiosk.vision.idcard import CardStatus
 
 log = logging.getLogger(__name__)
@@ -82,10 +88,15 @@ class Engine:
         # this callback ends the process so systemd restarts it onto a clean start screen.
         self._on_task_failure = on_task_failure
         self.task_failures: list[str] = []
+        # Consultations ended by an unexpected exception (each one logged with its traceback).
+        self.consultation_failures = 0
+        # Wrong staff PINs since start, for the metrics.
+        self.pin_failures_total = 0
         self._clock = clock or MonotonicClock()
         self._camera = camera
         self._audio = audio
         self._state = initial_state(timing_from(config), language=config.default_language)
+        self._restore_pin_attempts()
         self._queue: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._listeners: list[Callable[[SessionState], None]] = []
         self.observer_failures = 0
@@ -224,6 +235,7 @@ class Engine:
             log.debug("session %s ignored %s", before.phase.value, type(event).__name__)
             return
         self._state = step.state
+        self._keep_pin_attempts(before, step.state)
         if step.state.phase is not before.phase:
             log.info(
                 "session %s -> %s on %s",
@@ -310,6 +322,32 @@ class Engine:
         if self._on_task_failure is not None:
             self._on_task_failure(exc)
 
+    def _restore_pin_attempts(self) -> None:
+        # Kept in the runtime directory, so restarting the kiosk gives no fresh guesses.
+        self._pin_dir = runtime_directory()
+        failures, locked_s = load_attempts(self._pin_dir, self._state.timing.pin_lockout_s)
+        if failures or locked_s:
+            self._state = dataclasses.replace(
+                self._state,
+                pin_failures=failures,
+                pin_locked_until=self._clock.now() + locked_s,
+            )
+
+    def _keep_pin_attempts(self, before: SessionState, after: SessionState) -> None:
+        if (before.pin_failures, before.pin_locked_until) == (
+            after.pin_failures,
+            after.pin_locked_until,
+        ):
+            return
+        if after.pin_failures > before.pin_failures:
+            self.pin_failures_total += 1
+        try:
+            save_attempts(
+                self._pin_dir, after.pin_failures, after.pin_locked_until - self._clock.now()
+            )
+        except OSError as exc:
+            log.error("could not keep the PIN attempts: %s", type(exc).__name__)
+
     async def _check_pin(self, role: str, pin: str) -> None:
         stored = (
             self._config.nurse_pin_hash if role == "nurse" else self._config.maintenance_pin_hash
@@ -389,7 +427,18 @@ class Engine:
             watch_media=self._watch_media,
         )
         self._consultation = consultation
-        self._spawn(consultation.run())
+        self._spawn(self._run_guarded(consultation))
+
+    async def _run_guarded(self, consultation: Consultation) -> None:
+        """Whatever a peer provokes inside one consultation ends that consultation (the
+        patient sees the error screen, the session is wiped as after any end), never the
+        process: the next patient still finds a working terminal."""
+        try:
+            await consultation.run()
+        except Exception as exc:
+            log.error("consultation ended by an unexpected %s", type(exc).__name__, exc_info=exc)
+            self.consultation_failures += 1
+            self._post_from_consultation(consultation, ev.JoinFailed(ErrorKind.PROTOCOL))
 
     def _post_from_consultation(self, consultation: Consultation, event: ev.Event) -> None:
         # Events of a consultation that was ended or replaced must not touch the new session.

@@ -99,6 +99,9 @@ class Management:
             self._metrics.set_config_version(version)
 
     def _observe(self, state: SessionState) -> None:
+        if state.pin_failures > getattr(self, "_last_pin_failures", state.pin_failures):
+            self._metrics.count_pin_failure()
+        self._last_pin_failures = state.pin_failures
         if state.phase is not self._last_phase:
             if state.phase is Phase.RECONNECTING:
                 self._metrics.count_reconnect()

@@ -70,6 +70,9 @@ class KioskMetrics:
         self._reconnects = Counter(
             "kiosk_call_reconnects", "Calls rebuilt after a media outage", registry=r
         )
+        self._pin_failures = Counter(
+            "kiosk_staff_pin_failures", "Wrong staff PINs typed on the PIN pad", registry=r
+        )
         self._observer_failures = Gauge(
             "kiosk_observer_failures",
             "Times an observer of the session (metrics, ctl) failed; each is logged",
@@ -115,6 +118,9 @@ class KioskMetrics:
 
     def set_observer_failures(self, count: int) -> None:
         self._observer_failures.set(count)
+
+    def count_pin_failure(self) -> None:
+        self._pin_failures.inc()
 
     def serve(self, host: str, port: int) -> int:
         """Serve /metrics on a background thread; returns the port (useful with port 0)."""

@@ -95,13 +95,13 @@ class Call:
             raise CallError(
                 f"expected an answer after our offer, but signalling is {self._pc.signalingState}"
             )
-        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        await self._set_remote(RTCSessionDescription(sdp=sdp, type="answer"))
         await self._apply_held_candidates()
 
     async def answer(self, offer_sdp: str) -> str:
         """Answer the far end's offer (direct media: the other side offers)."""
         self._check_open("answer an offer")
-        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        await self._set_remote(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         await self._pc.setLocalDescription(await self._pc.createAnswer())
         await self._apply_held_candidates()
         return str(self._pc.localDescription.sdp)
@@ -119,14 +119,29 @@ class Call:
         held, self._held_candidates = self._held_candidates, []
         for text, mid in held:
             line = text.removeprefix("a=").removeprefix("candidate:")
+            # A trickled candidate is outside input like the SDP: one that aiortc cannot
+            # parse or place costs that candidate only, never the call.
             try:
                 candidate = candidate_from_sdp(line)
-            except (ValueError, IndexError):
-                log.info("dropped a remote candidate that does not parse")
+                candidate.sdpMid = mid
+                await self._pc.addIceCandidate(candidate)
+            except Exception as exc:
+                log.info("dropped a remote candidate aiortc refused: %s", type(exc).__name__)
                 continue
-            candidate.sdpMid = mid
-            await self._pc.addIceCandidate(candidate)
             self.remote_candidates_applied += 1
+
+    async def _set_remote(self, description: RTCSessionDescription) -> None:
+        # aiortc's SDP parser answers a bad m=, c=, candidate or rtpmap line with an
+        # AssertionError, ValueError, KeyError...: whatever the far end wrote, it is a call
+        # error (lost media to the session), never an exception that ends the process.
+        try:
+            await self._pc.setRemoteDescription(description)
+        except CallError:
+            raise
+        except Exception as exc:
+            raise CallError(
+                f"the far end's {description.type} could not be used: {type(exc).__name__}"
+            ) from exc
 
     # -- what arrived ------------------------------------------------------------------------
 

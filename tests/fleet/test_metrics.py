@@ -112,3 +112,11 @@ def test_serving_twice_is_an_error_and_close_frees_the_port(metrics: KioskMetric
     metrics.close()
     with pytest.raises(OSError):
         scrape(port)
+
+
+def test_wrong_staff_pins_are_counted(metrics: KioskMetrics) -> None:
+    port = metrics.serve("127.0.0.1", 0)
+    assert samples(scrape(port))[("kiosk_staff_pin_failures_total", ())] == 0
+    metrics.count_pin_failure()
+    metrics.count_pin_failure()
+    assert samples(scrape(port))[("kiosk_staff_pin_failures_total", ())] == 2
