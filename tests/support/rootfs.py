@@ -100,6 +100,11 @@ def bookworm_root(dest: Path, packages: tuple[str, ...], arch: str = "amd64") ->
     policy.write_text(_POLICY_RC)
     policy.chmod(0o755)
     shutil.copy("/etc/resolv.conf", dest / "etc/resolv.conf")
+    # The installer writes /etc/hosts on every real machine; debootstrap leaves none, and
+    # without it "localhost" does not resolve.
+    hosts = dest / "etc/hosts"
+    if not hosts.exists():
+        hosts.write_text("127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n")
     _trust_like_the_host(dest)
     return dest
 
