@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # No inbound media for this long in a call is an outage (aiortc itself needs 24-36 s).
 OUTAGE_WINDOW_S = 2.0
+# No inbound audio packet for this long is a cut (they come every 20 ms; see media.liveness).
+AUDIO_GAP_S = 0.5
 # How long one attempt at (re)building the call may take: the node may hold `calls` and `ack`
 # for tens of seconds (Pexip's Swift SDK waits 62 s for `calls`, ParticipantService.swift;
 # Android sets no read timeout on `ack`, CallStepImpl), each bounded by the client's own 62 s.
@@ -386,7 +388,7 @@ class Consultation:
         first = self._spawn(self._announce_first_frame(call))
         if not self._watch_media_enabled:
             return
-        watch = InboundWatch(self._media_clock, window_s=OUTAGE_WINDOW_S)
+        watch = InboundWatch(self._media_clock, window_s=OUTAGE_WINDOW_S, audio_gap_s=AUDIO_GAP_S)
         watch.expect(True)
         outage = asyncio.Event()
 

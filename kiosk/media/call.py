@@ -9,13 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import numpy as np
 import numpy.typing as npt
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpsender import RTT_ALPHA
 from aiortc.sdp import candidate_from_sdp
 
 from kiosk.base.clock import Clock, MonotonicClock
@@ -39,6 +43,10 @@ class InboundCounters:
     video_packets: int = 0
     audio_frames: int = 0
     video_frames: int = 0
+    # Seconds since the last audio RTP packet arrived (None before the first): audio comes
+    # every 20 ms, so a gap of a few hundred milliseconds is a cut, not loss.
+    audio_gap_s: float | None = None
+    transport: str = "new"  # the peer connection's state: "failed"/"closed" end it at once
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ class OutboundVideo:
     packets_sent: int = 0
     round_trip_s: float | None = None  # None until the first receiver report
     fraction_lost: float | None = None  # 0..1 over the last report interval
+    # How many receiver reports have come so far: a figure is fresh only if this moved since
+    # the last look (the stats keep the last report's figures while none arrive).
+    reports: int | None = None
 
 
 class Call:
@@ -80,6 +91,17 @@ class Call:
         self.connection_states: list[str] = [self._pc.connectionState]
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_connection_state)
+        self._arrivals = {"audio": 0, "video": 0}
+        self._last_audio_at: float | None = None
+        self._video_ssrc: int | None = None
+        self._video_receiver: Any = None
+        self.keyframe_requests = 0
+        self._video_reports = 0
+        self._video_rtt: float | None = None
+        for transceiver in self._pc.getTransceivers():
+            self._time_arrivals(transceiver.receiver, transceiver.kind)
+            if transceiver.kind == "video":
+                self._take_reports(transceiver.sender)
 
     # -- negotiation -------------------------------------------------------------------------
 
@@ -146,10 +168,6 @@ class Call:
     # -- what arrived ------------------------------------------------------------------------
 
     @property
-    def connection_state(self) -> str:
-        return str(self._pc.connectionState)
-
-    @property
     def remote_video_frames(self) -> int:
         return self._video_seq
 
@@ -174,33 +192,87 @@ class Call:
         return self.first_remote_video_at
 
     async def inbound(self) -> InboundCounters:
-        """Counters for liveness: RTP packets from the stats, decoded frames counted here."""
-        packets = {"audio": 0, "video": 0}
-        if not self._closed:
-            for stats in (await self._pc.getStats()).values():
-                if getattr(stats, "type", None) == "inbound-rtp" and stats.kind in packets:
-                    packets[stats.kind] += stats.packetsReceived
+        """Counters for liveness: RTP packets as they arrived, decoded frames counted here."""
+        last = self._last_audio_at
         return InboundCounters(
-            packets["audio"], packets["video"], self._speaker.frames, self._video_seq
+            self._arrivals["audio"],
+            self._arrivals["video"],
+            self._speaker.frames,
+            self._video_seq,
+            None if last is None else max(0.0, time.monotonic() - last),
+            "closed" if self._closed else str(self._pc.connectionState),
         )
+
+    def request_keyframe(self) -> bool:
+        """Ask the far end for a new picture (RTCP PLI); False if no video has arrived yet."""
+        receiver, ssrc = self._video_receiver, self._video_ssrc
+        if self._closed or receiver is None or ssrc is None:
+            return False
+        self.keyframe_requests += 1
+        task = asyncio.get_running_loop().create_task(receiver._send_rtcp_pli(ssrc))
+        task.add_done_callback(_log_failure)
+        return True
+
+    # How long without audio before the first packet back also asks for a keyframe: the
+    # video packets lost in the gap leave the decoder waiting for one.
+    KEYFRAME_AFTER_GAP_S = 0.25
+
+    def _time_arrivals(self, receiver: Any, kind: str) -> None:
+        """Count and timestamp each inbound RTP packet where aiortc hands it to the receiver:
+        one counter and one clock read a packet, no stats walk."""
+        handle: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
+        arrivals = self._arrivals
+
+        async def timed(packet: Any, arrival_time_ms: int) -> None:
+            arrivals[kind] += 1
+            if kind == "audio":
+                now = time.monotonic()
+                last, self._last_audio_at = self._last_audio_at, now
+                if last is not None and now - last > self.KEYFRAME_AFTER_GAP_S:
+                    log.info("audio back after %.2f s: asking for a keyframe", now - last)
+                    self.request_keyframe()
+            else:
+                self._video_ssrc = packet.ssrc
+            await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = timed
+        if kind == "video":
+            self._video_receiver = receiver
 
     async def outbound_video(self) -> OutboundVideo:
         """Packets sent and the far end's latest report on them (aiortc's fractionLost is
-        the RTCP 0-255 fraction)."""
+        the RTCP 0-255 fraction). The round trip is the latest report's own, not aiortc's
+        moving average, which after a slow spell stays high for many reports."""
         if self._closed:
             return OutboundVideo()
-        packets, rtt, lost = 0, None, None
+        packets, lost = 0, None
         for stats in (await self._pc.getStats()).values():
             if getattr(stats, "kind", None) != "video":
                 continue
             if stats.type == "outbound-rtp":
                 packets += stats.packetsSent
-            elif stats.type == "remote-inbound-rtp":
-                if stats.roundTripTime is not None:
-                    rtt = float(stats.roundTripTime)
-                if stats.fractionLost is not None:
-                    lost = float(stats.fractionLost) / 256.0
-        return OutboundVideo(packets, rtt, lost)
+            elif stats.type == "remote-inbound-rtp" and stats.fractionLost is not None:
+                lost = float(stats.fractionLost) / 256.0
+        return OutboundVideo(packets, self._video_rtt, lost, self._video_reports)
+
+    def _take_reports(self, sender: Any) -> None:
+        """Count the far end's receiver reports on our video, and undo aiortc's smoothing of
+        the round trip (new = a * old + (1 - a) * sample) to get each report's own."""
+        handle: Callable[[Any], Awaitable[None]] = sender._handle_rtcp_packet
+
+        async def counted(packet: Any) -> None:
+            before = getattr(sender, "_RTCRtpSender__rtt", None)
+            await handle(packet)
+            after = getattr(sender, "_RTCRtpSender__rtt", None)
+            if not any(r.ssrc == sender._ssrc for r in getattr(packet, "reports", ())):
+                return
+            self._video_reports += 1
+            if isinstance(after, float) and after != before:
+                if isinstance(before, float):
+                    after = (after - RTT_ALPHA * before) / (1 - RTT_ALPHA)
+                self._video_rtt = max(0.0, after)
+
+        sender._handle_rtcp_packet = counted
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -248,3 +320,8 @@ class Call:
             if self.first_remote_video_at is None:
                 self.first_remote_video_at = self._clock.now()
                 self._first_video.set()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.info("keyframe request failed: %s", type(task.exception()).__name__)

@@ -77,6 +77,7 @@ class QualitySample:
     packets_sent: int  # cumulative outbound video packets
     round_trip_s: float | None = None
     fraction_lost: float | None = None  # 0..1
+    reports: int | None = None  # receiver reports so far; None: every sample counts as fresh
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,15 @@ def decide(
         # Nothing went out: the link is down, which is the liveness watch's business;
         # reports meanwhile are stale and say nothing about the picture size.
         return dataclasses.replace(state, good_since=None)
-    loss = sample.fraction_lost or 0.0
-    rtt = sample.round_trip_s or 0.0
     ratio = keep_up(previous, sample, state.level.send.fps)
     cpu_short = ratio is not None and ratio < policy.min_keep_up
+    fresh = sample.reports is None or sample.reports != previous.reports
+    if not fresh and not cpu_short:
+        # No new report since the last look: its figures were judged then. Judging them
+        # again would count one old bad report as a lasting spell; the good spell goes on.
+        return state
+    loss = (sample.fraction_lost or 0.0) if fresh else 0.0
+    rtt = (sample.round_trip_s or 0.0) if fresh else 0.0
     bad = loss > policy.bad_loss or rtt > policy.bad_rtt_s or cpu_short
     if bad:
         if sample.at - state.changed_at < policy.down_hold_s or state.rung == len(LEVELS) - 1:
@@ -186,6 +192,7 @@ class QualityController:
             video.packets_sent,
             video.round_trip_s,
             video.fraction_lost,
+            video.reports,
         )
         before = self.state.rung
         self.state = decide(self.state, sample, self._policy)

@@ -145,3 +145,71 @@ async def test_the_driver_reports_changes_on_the_clock() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert seen == [Health.FLOWING, Health.OUTAGE, Health.FLOWING]
+
+
+def _sample(audio_packets: int, gap: float | None, transport: str = "connected") -> InboundCounters:
+    return InboundCounters(
+        audio_packets=audio_packets,
+        video_frames=audio_packets,
+        audio_gap_s=gap,
+        transport=transport,
+    )
+
+
+async def test_an_audio_gap_is_an_outage_long_before_the_window() -> None:
+    clock = ManualClock(start=0.0)
+    watch = InboundWatch(clock, window_s=2.0, audio_gap_s=0.5)
+    watch.expect(True)
+    n = 0
+    for _ in range(10):
+        n += 5
+        watch.feed(_sample(n, 0.02))
+        await clock.advance(0.1)
+    # Counters still moved in the last sample, but no packet for 0.6 s: a cut.
+    assert watch.feed(_sample(n, 0.4)) is None
+    await clock.advance(0.1)
+    change = watch.feed(_sample(n, 0.6))
+    assert change is not None and change.stalled == ("audio_gap",)
+    assert change.at == pytest.approx(1.1)
+    # Packets again, and the gap closed: flowing.
+    await clock.advance(0.1)
+    back = watch.feed(_sample(n + 5, 0.01))
+    assert back is not None and back.health is Health.FLOWING
+    assert [c.health for c in watch.history] == [
+        Health.IDLE,
+        Health.STARTING,
+        Health.FLOWING,
+        Health.OUTAGE,
+        Health.FLOWING,
+    ]
+
+
+async def test_heavy_loss_with_packets_arriving_is_no_outage() -> None:
+    """30 % loss: the longest run of lost 20 ms packets over a minute stays short."""
+    import random
+
+    rng = random.Random(16)
+    clock = ManualClock(start=0.0)
+    watch = InboundWatch(clock, window_s=2.0, audio_gap_s=0.5)
+    watch.expect(True)
+    n, last_at, t = 0, 0.0, 0.0
+    for step in range(3000):  # 60 s of packets every 20 ms
+        t = step * 0.02
+        if rng.random() >= 0.3:
+            n, last_at = n + 1, t
+        if step % 5 == 0:
+            await clock.advance(t - clock.now())
+            watch.feed(_sample(n, t - last_at))
+    assert [c.health for c in watch.history] == [Health.IDLE, Health.STARTING, Health.FLOWING]
+
+
+async def test_a_failed_transport_is_an_outage_at_once() -> None:
+    clock = ManualClock(start=0.0)
+    watch = InboundWatch(clock, audio_gap_s=0.5)
+    watch.expect(True)
+    assert watch.feed(_sample(5, 0.0)) == HealthChange(Health.FLOWING, 0.0)
+    await clock.advance(0.1)
+    assert watch.feed(_sample(10, 0.0)) is None
+    await clock.advance(0.1)
+    change = watch.feed(_sample(15, 0.0, transport="failed"))
+    assert change == HealthChange(Health.OUTAGE, 0.2, ("transport",))

@@ -208,3 +208,60 @@ async def hub_ready(hub: CameraHub) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("expected a camera frame within 2 s")
+
+
+def test_a_stale_report_is_judged_once_and_does_not_hold_back_the_way_up() -> None:
+    """A bad receiver report that is not followed by a new one must not keep counting: the
+    stats repeat its figures until the next report comes."""
+    state = QualityState(rung=1, changed_at=0.0)
+    packets, history = 0, []
+    # One fresh good report, then a bad one at 10 s that stays in the stats (no new report).
+    reports = 0
+    for step in range(1, 41):
+        at = step * STEP_S
+        packets += 20
+        if step in (2, 20):
+            reports += 1
+        bad_figures = step >= 20
+        sample = QualitySample(
+            at,
+            round(at * 15),
+            packets,
+            0.5 if bad_figures else 0.05,
+            0.0,
+            reports,
+        )
+        state = decide(state, sample, POLICY)
+        history.append(state.rung)
+    # The bad report at 10 s stepped down once (the hold had passed), and its repeats in the
+    # following samples did not step down again.
+    assert history[18] == 1 and history[19] == 2
+    assert set(history[19:]) == {2}
+    assert state.good_since is None  # the bad report ended the good spell ...
+    # ... but the samples that only repeat it are not new evidence either way.
+    fresh_good = dataclasses.replace(
+        sample,
+        at=sample.at + STEP_S,
+        reports=reports + 1,
+        round_trip_s=0.05,
+        packets_sent=packets + 20,
+        frames_sent=sample.frames_sent + 8,
+    )
+    assert decide(state, fresh_good, POLICY).good_since == fresh_good.at
+
+
+def test_repeated_good_figures_without_new_reports_keep_the_spell() -> None:
+    state = QualityState(rung=1, changed_at=0.0)
+    packets = 0
+    rungs = []
+    for step in range(1, 30):
+        packets += 20
+        # A report only every fourth sample, as RTCP comes about once a second.
+        sample = QualitySample(
+            step * STEP_S, round(step * STEP_S * 15), packets, 0.05, 0.0, step // 4
+        )
+        state = decide(state, sample, POLICY)
+        rungs.append(state.rung)
+    assert rungs[-1] == 0
+    up_at = (rungs.index(0) + 1) * STEP_S
+    assert POLICY.up_after_s <= up_at <= POLICY.up_after_s + 4 * STEP_S
