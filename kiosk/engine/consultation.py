@@ -250,8 +250,12 @@ class Consultation:
             case wire.RemoteCandidate(candidate=candidate, mid=mid):
                 self._spawn(self._add_candidate(candidate, mid), name="remote-candidate")
             case wire.PeerGone():
-                # Direct media: the far end's browser left or restarts; its new offer follows.
+                # Direct media: the far end's browser left or restarts. As Pexip's clients do
+                # (PexRTC hangs up and calls again, Android restarts its peer connection),
+                # rebuild the call at once; the far end's new offer then pairs with it.
                 log.info("direct media: the far end's peer connection went away")
+                if self._admitted:
+                    self._post(ev.MediaLost())
             case wire.CallDropped():
                 # The node hung up our media but kept the participant: rebuild like an outage.
                 self._post(ev.MediaLost())

@@ -9,6 +9,11 @@ The fast judge is the audio arrival gap (`audio_gap_s`): the far end sends an au
 every 20 ms, so under 30 % loss a gap of 25 lost packets in a row (0.5 s) has a chance of
 about 1e-13, while a cut shows as a growing gap at once. A transport that reports "failed"
 or "closed" is an outage whatever the counters say.
+
+The kiosk reads packets on the same loop that draws the screen, so a loop that stalls (a slow
+frame, a busy core) stops the reading too: the first sample after a stall shows a gap that
+the network never had, and the packets held in the socket meanwhile arrive just after it. A
+gap is therefore judged only by a sample that came on time (`on_time_s` after the previous).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class InboundWatch:
         watched: tuple[str, ...] = DEFAULT_WATCHED,
         audio_gap_s: float | None = None,
         windows: dict[str, float] | None = None,
+        on_time_s: float = 0.3,
     ) -> None:
         unknown = set(watched) - set(InboundCounters.__dataclass_fields__)
         if unknown or not watched:
@@ -72,6 +78,8 @@ class InboundWatch:
         self.windows = dict(windows or {})
         self.start_grace_s = start_grace_s
         self.watched = watched
+        self.on_time_s = on_time_s
+        self._fed_at: float | None = None
         self.health = Health.IDLE
         self.history: list[HealthChange] = [HealthChange(Health.IDLE, clock.now())]
         self._last: dict[str, int] = {}
@@ -86,6 +94,7 @@ class InboundWatch:
         self._last.clear()
         self._moved_at.clear()
         self._since = now
+        self._fed_at = None
         return self._move(Health.STARTING if expected else Health.IDLE, now)
 
     def feed(self, counters: InboundCounters) -> HealthChange | None:
@@ -93,6 +102,8 @@ class InboundWatch:
         if self.health is Health.IDLE:
             return None
         now = self._clock.now()
+        on_time = self._fed_at is None or now - self._fed_at <= self.on_time_s
+        self._fed_at = now
         for name in self.watched:
             value = getattr(counters, name)
             # A counter that went down belongs to a new call: it only sets the baseline.
@@ -101,7 +112,7 @@ class InboundWatch:
             self._last[name] = value
         stalled = tuple(n for n in self.watched if self._stalled(n, now))
         gap = counters.audio_gap_s
-        if self.audio_gap_s is not None and gap is not None and gap > self.audio_gap_s:
+        if on_time and self.audio_gap_s is not None and gap is not None and gap > self.audio_gap_s:
             stalled = tuple(dict.fromkeys(("audio_gap", *stalled)))
         if counters.transport in ("failed", "closed"):
             stalled = ("transport", *stalled)

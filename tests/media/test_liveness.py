@@ -213,3 +213,32 @@ async def test_a_failed_transport_is_an_outage_at_once() -> None:
     await clock.advance(0.1)
     change = watch.feed(_sample(15, 0.0, transport="failed"))
     assert change == HealthChange(Health.OUTAGE, 0.2, ("transport",))
+
+
+async def test_a_sample_late_after_a_stalled_loop_does_not_judge_the_gap() -> None:
+    """The loop that reads packets also takes the samples: after a stall the first sample
+    sees a gap the network never had; the packets held meanwhile arrive right after it."""
+    clock = ManualClock(start=0.0)
+    watch = InboundWatch(clock, window_s=2.0, audio_gap_s=0.5, on_time_s=0.3)
+    watch.expect(True)
+    n = 0
+    for _ in range(5):
+        n += 5
+        watch.feed(_sample(n, 0.02))
+        await clock.advance(0.1)
+    await clock.advance(0.7)  # the loop stalled: no sample, no packet read
+    assert watch.feed(_sample(n, 0.8)) is None
+    await clock.advance(0.1)
+    assert watch.feed(_sample(n + 40, 0.01)) is None  # the held packets were read
+    # A real cut: the gap grows on samples that come on time.
+    changes = []
+    for _ in range(8):
+        await clock.advance(0.1)
+        changes.append(watch.feed(_sample(n + 40, clock.now() - 1.3)))
+    assert [c.stalled for c in changes if c is not None] == [("audio_gap",)]
+    assert [c.health for c in watch.history] == [
+        Health.IDLE,
+        Health.STARTING,
+        Health.FLOWING,
+        Health.OUTAGE,
+    ]
