@@ -236,7 +236,7 @@ class InfinityClient:
         session: aiohttp.ClientSession | None = None,
         *,
         retries: int = 4,
-        backoff_s: float = 0.1,
+        backoff_s: float = 0.05,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         ca_file: str | None = None,
     ) -> None:
@@ -301,7 +301,9 @@ class InfinityClient:
         last: str = ""
         for attempt in range(self._retries + 1):
             if attempt:
-                await asyncio.sleep(self._backoff_s * attempt)
+                # Doubling from 50 ms: a short gateway burst costs a patient who knocks a few
+                # tenths of a second, and four retries still span most of a second.
+                await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
             try:
                 async with self._http().request(
                     method, url, headers=headers, json=body, timeout=timeout, allow_redirects=False
