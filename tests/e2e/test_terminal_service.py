@@ -40,11 +40,6 @@ UNIT = ROOT / "systemd/etc/systemd/system/kiosk.service"
 WIDTH, HEIGHT = 1280, 800
 WATCHDOG_USEC = 2_000_000
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("xdotool") is None, reason="needs xdotool (Debian package xdotool)"
-)
-
-
 def unit_environment(runtime: Path) -> dict[str, str]:
     """The unit's Environment= lines, with its runtime directory moved to `runtime`."""
     env: dict[str, str] = {}
