@@ -56,7 +56,7 @@ def _pin_hash() -> int:
 
     from kiosk.base.pins import hash_pin
 
-    pin = getpass.getpass("Staff PIN (4-12 digits): ") if sys.stdin.isatty() else input()
+    pin = getpass.getpass("Staff PIN (6-12 digits): ") if sys.stdin.isatty() else input()
     try:
         print(hash_pin(pin.strip()))
     except ValueError as exc:

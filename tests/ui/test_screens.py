@@ -24,7 +24,7 @@ from tests.ui.scripted_engine import ScriptedEngine
 from tests.ui.shots import Shots, text_of
 
 LANGUAGES = ("nb", "nn", "en", "se")
-STAFF_PIN = "2468"
+STAFF_PIN = "246813"
 CARD_STATES = ("card.none", "card.glare", "card.good")
 
 # A check screen with something to say on every line, one of them failed.
