@@ -18,6 +18,7 @@ from kiosk.base.privacy import SESSION_SECRETS
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
+from kiosk.engine.recovery import Recovery, recover
 from kiosk.engine.view import RgbFrame
 from kiosk.media.call import Call, CallError
 from kiosk.media.ice import IceConfig
@@ -33,10 +34,16 @@ from kiosk.session.state import ErrorKind
 
 log = logging.getLogger(__name__)
 
-# No inbound media for this long in a call is an outage (aiortc itself needs 24-36 s).
+# No RTP packet of either kind for this long, judged on timely samples, is a cut (audio
+# alone comes every 20 ms; see media.liveness). aiortc itself needs 24-36 s to notice.
+RTP_GAP_S = 0.5
+# Audio or video packets that stop for this long while the other kind flows: the far end
+# stopped sending, which a new call may mend.
 OUTAGE_WINDOW_S = 2.0
-# No inbound audio packet for this long is a cut (they come every 20 ms; see media.liveness).
-AUDIO_GAP_S = 0.5
+# A picture frozen this long while its packets arrive, keyframes asked for twice a second:
+# the last resort is a new call.
+FROZEN_PICTURE_S = 8.0
+WATCHED = ("audio_packets", "video_packets", "video_frames")
 # How long one attempt at (re)building the call may take: the node may hold `calls` and `ack`
 # for tens of seconds (Pexip's Swift SDK waits 62 s for `calls`, ParticipantService.swift;
 # Android sets no read timeout on `ack`, CallStepImpl), each bounded by the client's own 62 s.
@@ -105,7 +112,8 @@ class Consultation:
         self._pin = pin
         self._base_url = f"https://{host}" if host else config.node_url
         self._post_to_engine = post
-        # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline).
+        # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline):
+        # no outage watch, no recovery, no mending of gaps in the call.
         self._watch_media_enabled = watch_media
         self._client: InfinityClient | None = None
         self._conference: wire.Conference | None = None
@@ -127,6 +135,12 @@ class Consultation:
         self._placed = False
         self._waiting_since: float | None = None
         self._setup_failed = False
+        # The call is known dead (hung up by the node, its far end gone, never set up): a
+        # recovery replaces it without waiting for it to come back.
+        self._call_dead = False
+        self._recovering = False
+        # Peer connections made for this knock: one, unless media had to be rebuilt.
+        self.calls_built = 0
 
     # -- what the engine reads ----------------------------------------------------------------
 
@@ -237,7 +251,7 @@ class Consultation:
                 if self._setup_failed:
                     # Let in without working media: the session rebuilds the call.
                     self._cancel_named("set-up")
-                    self._post(ev.MediaLost())
+                    self._lost_for_good()
             case wire.Removed(reason=reason):
                 self._post(ev.RemovedByServer(reason, deliberate=not self._host_timeout(reason)))
             case wire.TokenLost(reason=reason):
@@ -255,10 +269,10 @@ class Consultation:
                 # rebuild the call at once; the far end's new offer then pairs with it.
                 log.info("direct media: the far end's peer connection went away")
                 if self._admitted:
-                    self._post(ev.MediaLost())
+                    self._lost_for_good()
             case wire.CallDropped():
                 # The node hung up our media but kept the participant: rebuild like an outage.
-                self._post(ev.MediaLost())
+                self._lost_for_good()
             case _:
                 log.info("conference: %s", type(signal).__name__)
 
@@ -295,7 +309,7 @@ class Consultation:
                 return
             self._setup_failed = True
             if self._admitted:
-                self._post(ev.MediaLost())
+                self._lost_for_good()
                 return
             attempt += 1
             await self._media_clock.sleep(min(SETUP_RETRY_STEP_S * 2 ** (attempt - 1), 30.0))
@@ -305,7 +319,7 @@ class Consultation:
         if not await self._set_up_call(token, remote_offer=offer):
             self._setup_failed = True
             if self._admitted:
-                self._post(ev.MediaLost())
+                self._lost_for_good()
 
     async def _replace_call(self, token: Token) -> Call:
         """Make a new call with fresh tracks, then close the one we had (if any). The new
@@ -320,8 +334,10 @@ class Consultation:
             MicrophoneAudioTrack(self._audio),
             self._audio,
             ice_config(token, self._config),
+            mend_gaps=self._watch_media_enabled,
         )
         self._call = call
+        self.calls_built += 1
         self._camera_track = camera_track
         if old is not None:
             self._keep_counts(old)
@@ -392,7 +408,13 @@ class Consultation:
         first = self._spawn(self._announce_first_frame(call))
         if not self._watch_media_enabled:
             return
-        watch = InboundWatch(self._media_clock, window_s=OUTAGE_WINDOW_S, audio_gap_s=AUDIO_GAP_S)
+        watch = InboundWatch(
+            self._media_clock,
+            window_s=OUTAGE_WINDOW_S,
+            watched=WATCHED,
+            windows={"video_frames": FROZEN_PICTURE_S},
+            rtp_gap_s=RTP_GAP_S,
+        )
         watch.expect(True)
         outage = asyncio.Event()
 
@@ -415,15 +437,38 @@ class Consultation:
         await call.wait_first_video(timeout=3600.0)
         self._post(ev.CallMediaStarted())
 
+    def _lost_for_good(self) -> None:
+        self._call_dead = True
+        self._post(ev.MediaLost())
+
     async def rebuild_call(self) -> None:
-        """New peer connection, new offer, same participant: the patient stays admitted."""
-        if self._conference is None or self._conference.token is None or self._ended:
+        """After an outage: the call we had if media comes back on it, else a new peer
+        connection and offer for the same participant (engine.recovery); either way the
+        patient stays admitted. One recovery at a time: a retry asked for meanwhile is
+        already being done."""
+        if self._recovering or self._client is None or self._ended:
             return
-        for task in list(self._tasks):
-            if task.get_name() == "watch-media":
-                task.cancel()
-        if not await self._set_up_call(self._conference.token):
-            self._post(ev.MediaLost())
+        self._recovering = True
+        try:
+            await self._recover()
+        finally:
+            self._recovering = False
+
+    async def _recover(self) -> None:
+        assert self._client is not None
+        self._cancel_named("watch-media")
+        old = None if self._call_dead else self._call
+        self._call_dead = False
+        outcome = await recover(old, self._client.reachable)
+        if outcome is Recovery.RESUMED and old is self._call and not self._ended:
+            log.info("media flows again on the call we had")
+            self._post(ev.MediaRestored())
+        else:
+            token = self._conference.token if self._conference is not None else None
+            if token is None or self._ended:
+                return
+            if not await self._set_up_call(token):
+                self._lost_for_good()
         if self._admitted:
             self._spawn(self._watch_media(), name="watch-media")
 

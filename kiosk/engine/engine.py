@@ -169,6 +169,11 @@ class Engine:
         consultation = self._consultation
         return consultation.media_counts() if consultation else (0, 0)
 
+    def live_calls_built(self) -> int:
+        """Peer connections made for the consultation under way (0 without one)."""
+        consultation = self._consultation
+        return consultation.calls_built if consultation else 0
+
     def apply_config(self, config: KioskConfig) -> None:
         """Take a new configuration; only between sessions, so no patient sees a change."""
         if self._state.phase is not Phase.IDLE:

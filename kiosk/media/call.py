@@ -18,6 +18,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpsender import RTT_ALPHA
 from aiortc.sdp import candidate_from_sdp
@@ -43,9 +44,9 @@ class InboundCounters:
     video_packets: int = 0
     audio_frames: int = 0
     video_frames: int = 0
-    # Seconds since the last audio RTP packet arrived (None before the first): audio comes
-    # every 20 ms, so a gap of a few hundred milliseconds is a cut, not loss.
-    audio_gap_s: float | None = None
+    # Seconds since the last RTP packet of either kind arrived (None before the first): audio
+    # alone comes every 20 ms, so a gap of a few hundred milliseconds is a cut, not loss.
+    rtp_gap_s: float | None = None
     transport: str = "new"  # the peer connection's state: "failed"/"closed" end it at once
 
 
@@ -69,8 +70,13 @@ class Call:
         audio_out: AudioOutput,
         ice: IceConfig | None = None,
         clock: Clock | None = None,
+        *,
+        mend_gaps: bool = True,
     ) -> None:
+        """`mend_gaps` (the kiosk's own): after a gap in the inbound media, restart the
+        video jitter buffer and ask for a keyframe. Off only to measure aiortc on its own."""
         self.ice = ice or IceConfig()
+        self._mend_gaps = mend_gaps
         self._clock = clock or MonotonicClock()
         self._tracks = (mic_track, camera_track)
         self._pc = RTCPeerConnection(self.ice.rtc_configuration())
@@ -92,7 +98,7 @@ class Call:
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_connection_state)
         self._arrivals = {"audio": 0, "video": 0}
-        self._last_audio_at: float | None = None
+        self._last_rtp_at: float | None = None
         self._video_ssrc: int | None = None
         self._video_receiver: Any = None
         self.keyframe_requests = 0
@@ -193,7 +199,7 @@ class Call:
 
     async def inbound(self) -> InboundCounters:
         """Counters for liveness: RTP packets as they arrived, decoded frames counted here."""
-        last = self._last_audio_at
+        last = self._last_rtp_at
         return InboundCounters(
             self._arrivals["audio"],
             self._arrivals["video"],
@@ -213,8 +219,9 @@ class Call:
         task.add_done_callback(_log_failure)
         return True
 
-    # How long without audio before the first packet back also asks for a keyframe: the
-    # video packets lost in the gap leave the decoder waiting for one.
+    # How long without any packet before the first one back also asks for a keyframe: the
+    # video packets lost in the gap leave the decoder waiting for one, and the far end sends
+    # the next only every few seconds unless asked (aiortc: on a decoder error only).
     KEYFRAME_AFTER_GAP_S = 0.25
 
     def _time_arrivals(self, receiver: Any, kind: str) -> None:
@@ -223,17 +230,24 @@ class Call:
         handle: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
         arrivals = self._arrivals
 
+        last_of_kind: float | None = None
+
         async def timed(packet: Any, arrival_time_ms: int) -> None:
+            nonlocal last_of_kind
             arrivals[kind] += 1
-            if kind == "audio":
-                now = time.monotonic()
-                last, self._last_audio_at = self._last_audio_at, now
-                if last is not None and now - last > self.KEYFRAME_AFTER_GAP_S:
-                    log.info("audio back after %.2f s: asking for a keyframe", now - last)
-                    self.request_keyframe()
-            else:
+            now = time.monotonic()
+            mend = self._mend_gaps
+            if kind == "video":
                 self._video_ssrc = packet.ssrc
+                gap = last_of_kind is not None and now - last_of_kind > self.KEYFRAME_AFTER_GAP_S
+                if mend and gap:
+                    _restart_jitter_buffer(receiver)
+            last_of_kind = now
+            last, self._last_rtp_at = self._last_rtp_at, now
             await handle(packet, arrival_time_ms)
+            if mend and last is not None and now - last > self.KEYFRAME_AFTER_GAP_S:
+                log.info("media back after %.2f s: asking for a keyframe", now - last)
+                self.request_keyframe()
 
         receiver._handle_rtp_packet = timed
         if kind == "video":
@@ -320,6 +334,23 @@ class Call:
             if self.first_remote_video_at is None:
                 self.first_remote_video_at = self._clock.now()
                 self._first_video.set()
+
+
+def _restart_jitter_buffer(receiver: Any) -> None:
+    """Start aiortc's video jitter buffer and its NACK bookkeeping afresh at the next packet.
+    After a gap the buffer would wait on the first packet lost in it until 512 newer ones
+    have come (seconds of video) before handing the decoder anything, keyframe or not; and
+    NACKs for the packets lost in the gap would bring them back late, which the buffer takes
+    for a restarted stream and moves its start back to them, to wait all over again. The
+    picture is mended by the keyframe asked for instead."""
+    buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
+    if isinstance(buffer, JitterBuffer):
+        buffer.remove(buffer.capacity)
+        buffer._origin = None
+    nacks = getattr(receiver, "_RTCRtpReceiver__nack_generator", None)
+    if nacks is not None and hasattr(nacks, "missing"):
+        nacks.missing.clear()
+        nacks.max_seq = None
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

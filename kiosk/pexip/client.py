@@ -273,6 +273,25 @@ class InfinityClient:
         """Raise unless the node answers 200 to its health check."""
         await self._request("GET", "/status", expect_json=False)
 
+    async def reachable(self, timeout_s: float = 1.0) -> bool:
+        """Whether the node answers at all right now: one `GET status` on a fresh
+        connection (a pooled one may be a dead leftover of a cut), no retries, any HTTP
+        answer counts. For telling when a network outage is over, not for its health."""
+        try:
+            async with (
+                aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(ssl=self._ssl, force_close=True)
+                ) as session,
+                session.get(
+                    self._base + "/status",
+                    timeout=aiohttp.ClientTimeout(total=timeout_s),
+                    allow_redirects=False,
+                ) as response,
+            ):
+                return response.status > 0
+        except (aiohttp.ClientError, TimeoutError, OSError, ssl.SSLError):
+            return False
+
     def conference(self, alias: str) -> ConferenceStep:
         if not alias or "/" in alias:
             raise ValueError("alias must be a non-empty path segment")
