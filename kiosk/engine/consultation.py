@@ -34,9 +34,10 @@ from kiosk.session.state import ErrorKind
 
 log = logging.getLogger(__name__)
 
-# No RTP packet of either kind for this long, judged on timely samples, is a cut (audio
-# alone comes every 20 ms; see media.liveness). aiortc itself needs 24-36 s to notice.
-RTP_GAP_S = 0.5
+# No RTP packet of either kind for this long, seen by a loop that ran all along, is a cut
+# (audio alone comes every 20 ms; see media.liveness); aiortc itself needs 24-36 s. Not
+# less: a link whose delay jumps by 300 ms under 30 % loss goes quiet for almost 0.5 s.
+RTP_GAP_S = 0.7
 # Audio or video packets that stop for this long while the other kind flows: the far end
 # stopped sending, which a new call may mend.
 OUTAGE_WINDOW_S = 2.0

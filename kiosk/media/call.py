@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +18,11 @@ import av
 import numpy as np
 import numpy.typing as npt
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpsender import RTT_ALPHA
 from aiortc.sdp import candidate_from_sdp
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.media import aiortc_hooks as hooks
 from kiosk.media.ice import IceConfig
 from kiosk.media.tracks import AudioOutput, SpeakerSink
 
@@ -107,7 +106,10 @@ class Call:
         for transceiver in self._pc.getTransceivers():
             self._time_arrivals(transceiver.receiver, transceiver.kind)
             if transceiver.kind == "video":
-                self._take_reports(transceiver.sender)
+                hooks.on_rtcp(transceiver.sender, self._take_report(transceiver.sender))
+            elif mend_gaps:
+                hooks.play_through_losses(transceiver.receiver)
+                hooks.encode_speech(transceiver.sender)
 
     # -- negotiation -------------------------------------------------------------------------
 
@@ -215,7 +217,7 @@ class Call:
         if self._closed or receiver is None or ssrc is None:
             return False
         self.keyframe_requests += 1
-        task = asyncio.get_running_loop().create_task(receiver._send_rtcp_pli(ssrc))
+        task = asyncio.get_running_loop().create_task(hooks.send_keyframe_request(receiver, ssrc))
         task.add_done_callback(_log_failure)
         return True
 
@@ -225,33 +227,33 @@ class Call:
     KEYFRAME_AFTER_GAP_S = 0.25
 
     def _time_arrivals(self, receiver: Any, kind: str) -> None:
-        """Count and timestamp each inbound RTP packet where aiortc hands it to the receiver:
-        one counter and one clock read a packet, no stats walk."""
-        handle: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
+        """Count and timestamp each inbound RTP packet where aiortc takes it in: one counter
+        and one clock read a packet, no stats walk. After a gap, mend what aiortc would not."""
         arrivals = self._arrivals
-
         last_of_kind: float | None = None
+        gap_s = self.KEYFRAME_AFTER_GAP_S
 
-        async def timed(packet: Any, arrival_time_ms: int) -> None:
+        def arrived(packet: Any) -> Callable[[], None] | None:
             nonlocal last_of_kind
             arrivals[kind] += 1
             now = time.monotonic()
-            mend = self._mend_gaps
             if kind == "video":
                 self._video_ssrc = packet.ssrc
-                gap = last_of_kind is not None and now - last_of_kind > self.KEYFRAME_AFTER_GAP_S
-                if mend and gap:
-                    _restart_jitter_buffer(receiver)
+                if self._mend_gaps and last_of_kind is not None and now - last_of_kind > gap_s:
+                    hooks.restart_video_jitter_buffer(receiver)
             last_of_kind = now
             last, self._last_rtp_at = self._last_rtp_at, now
-            await handle(packet, arrival_time_ms)
-            if mend and last is not None and now - last > self.KEYFRAME_AFTER_GAP_S:
-                log.info("media back after %.2f s: asking for a keyframe", now - last)
-                self.request_keyframe()
+            if not self._mend_gaps or last is None or now - last <= gap_s:
+                return None
+            log.info("media back after %.2f s: asking for a keyframe", now - last)
+            return self._ask_keyframe
 
-        receiver._handle_rtp_packet = timed
+        hooks.on_rtp(receiver, arrived)
         if kind == "video":
             self._video_receiver = receiver
+
+    def _ask_keyframe(self) -> None:
+        self.request_keyframe()
 
     async def outbound_video(self) -> OutboundVideo:
         """Packets sent and the far end's latest report on them (aiortc's fractionLost is
@@ -269,24 +271,18 @@ class Call:
                 lost = float(stats.fractionLost) / 256.0
         return OutboundVideo(packets, self._video_rtt, lost, self._video_reports)
 
-    def _take_reports(self, sender: Any) -> None:
-        """Count the far end's receiver reports on our video, and undo aiortc's smoothing of
-        the round trip (new = a * old + (1 - a) * sample) to get each report's own."""
-        handle: Callable[[Any], Awaitable[None]] = sender._handle_rtcp_packet
+    def _take_report(self, sender: Any) -> Callable[[Any, float | None], None]:
+        """Count the far end's receiver reports on our video and keep each one's round trip,
+        not aiortc's moving average, which after a slow spell stays high for many reports."""
 
-        async def counted(packet: Any) -> None:
-            before = getattr(sender, "_RTCRtpSender__rtt", None)
-            await handle(packet)
-            after = getattr(sender, "_RTCRtpSender__rtt", None)
+        def taken(packet: Any, round_trip_s: float | None) -> None:
             if not any(r.ssrc == sender._ssrc for r in getattr(packet, "reports", ())):
                 return
             self._video_reports += 1
-            if isinstance(after, float) and after != before:
-                if isinstance(before, float):
-                    after = (after - RTT_ALPHA * before) / (1 - RTT_ALPHA)
-                self._video_rtt = max(0.0, after)
+            if round_trip_s is not None:
+                self._video_rtt = round_trip_s
 
-        sender._handle_rtcp_packet = counted
+        return taken
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -334,23 +330,6 @@ class Call:
             if self.first_remote_video_at is None:
                 self.first_remote_video_at = self._clock.now()
                 self._first_video.set()
-
-
-def _restart_jitter_buffer(receiver: Any) -> None:
-    """Start aiortc's video jitter buffer and its NACK bookkeeping afresh at the next packet.
-    After a gap the buffer would wait on the first packet lost in it until 512 newer ones
-    have come (seconds of video) before handing the decoder anything, keyframe or not; and
-    NACKs for the packets lost in the gap would bring them back late, which the buffer takes
-    for a restarted stream and moves its start back to them, to wait all over again. The
-    picture is mended by the keyframe asked for instead."""
-    buffer = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
-    if isinstance(buffer, JitterBuffer):
-        buffer.remove(buffer.capacity)
-        buffer._origin = None
-    nacks = getattr(receiver, "_RTCRtpReceiver__nack_generator", None)
-    if nacks is not None and hasattr(nacks, "missing"):
-        nacks.missing.clear()
-        nacks.max_seq = None
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -15,9 +15,11 @@ the first that speaks wins:
   first: the window for decoded frames is the last resort).
 
 The kiosk reads packets on the same loop that draws the screen, so a loop that stalls (a slow
-frame, a busy core) stops the reading too: the first sample after a stall shows a gap that
-the network never had, and the packets held in the socket meanwhile arrive just after it. A
-gap is therefore judged only by a sample that came on time (`on_time_s` after the previous).
+frame, a busy core) stops the reading too: after a stall the samples show a gap that the
+network never had, and the packets held in the socket meanwhile arrive just after. A gap
+therefore counts only once the samples have come on time (each within `on_time_s` of the
+previous) for as long as the gap itself must last: packets are read whenever the loop runs,
+so a gap seen by a loop that ran all along is the network's.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class InboundWatch:
         self._moved_at: dict[str, float] = {}
         self._since = clock.now()
         self._fed_at: float | None = None
+        self._on_time_since = clock.now()
         self._outage_at = 0.0
 
     def expect(self, expected: bool) -> HealthChange | None:
@@ -100,6 +103,7 @@ class InboundWatch:
         self._moved_at.clear()
         self._since = now
         self._fed_at = None
+        self._on_time_since = now
         return self._move(Health.STARTING if expected else Health.IDLE, now)
 
     def feed(self, counters: InboundCounters) -> HealthChange | None:
@@ -107,7 +111,8 @@ class InboundWatch:
         if self.health is Health.IDLE:
             return None
         now = self._clock.now()
-        on_time = self._fed_at is None or now - self._fed_at <= self.on_time_s
+        if self._fed_at is not None and now - self._fed_at > self.on_time_s:
+            self._on_time_since = now
         self._fed_at = now
         for name in self.watched:
             value = getattr(counters, name)
@@ -117,7 +122,12 @@ class InboundWatch:
             self._last[name] = value
         stalled = tuple(n for n in self.watched if self._stalled(n, now))
         gap = counters.rtp_gap_s
-        if on_time and self.rtp_gap_s is not None and gap is not None and gap > self.rtp_gap_s:
+        if (
+            self.rtp_gap_s is not None
+            and gap is not None
+            and gap > self.rtp_gap_s
+            and now - self._on_time_since >= self.rtp_gap_s
+        ):
             stalled = ("rtp_gap", *stalled)
         if counters.transport in ("failed", "closed"):
             stalled = ("transport", *stalled)
