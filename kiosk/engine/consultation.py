@@ -23,7 +23,7 @@ from kiosk.engine.view import RgbFrame
 from kiosk.media.call import Call, CallError
 from kiosk.media.ice import IceConfig
 from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_call
-from kiosk.media.quality import QualityChange, QualityController
+from kiosk.media.quality import QualityController
 from kiosk.media.signaling import connect, connect_direct
 from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from kiosk.pexip import conference as wire
@@ -124,7 +124,7 @@ class Consultation:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended = False
         self._ending: asyncio.Future[bool] | None = None
-        self._quality = "good"
+        self._quality: QualityController | None = None
         self._camera_track: CameraVideoTrack | None = None
         # Media runs in real time whatever clock the session uses.
         self._media_clock = MonotonicClock()
@@ -152,7 +152,7 @@ class Consultation:
         """The call's connection badge: "good", "fair" or "poor"."""
         if self._call is None or not self._call_ready.is_set():
             return "poor"
-        return self._quality
+        return self._quality.badge.name if self._quality is not None else "good"
 
     def media_counts(self) -> tuple[int, int]:
         """Remote video and audio frames received over the whole consultation."""
@@ -347,17 +347,10 @@ class Consultation:
 
     def _adapt_quality(self, call: Call) -> None:
         """From the moment media flows: send what the network and the CPU can carry."""
-        for task in list(self._tasks):
-            if task.get_name() == "send-quality":
-                task.cancel()
+        self._cancel_named("send-quality")
         assert self._camera_track is not None
-
-        def on_change(change: QualityChange) -> None:
-            self._quality = change.level.name
-
-        controller = QualityController(call.outbound_video, self._camera_track, on_change=on_change)
-        self._quality = controller.level.name
-        self._spawn(controller.run(), name="send-quality")
+        self._quality = QualityController(call.outbound_video, self._camera_track)
+        self._spawn(self._quality.run(), name="send-quality")
 
     async def _set_up_call(self, token: Token, remote_offer: str | None = None) -> bool:
         """The one call set-up path: a fresh peer connection, then either our offer (both

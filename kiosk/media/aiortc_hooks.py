@@ -72,7 +72,9 @@ class PlayThroughJitterBuffer(JitterBuffer):
         if head is None or waiting < self._prefetch:
             return None
         self.remove(1)
-        return JitterFrame(data=head._data, timestamp=head.timestamp)
+        # aiortc attaches the depayloaded frame to the packet on arrival, untyped.
+        data: bytes = head._data  # type: ignore[attr-defined]
+        return JitterFrame(data=data, timestamp=head.timestamp)
 
 
 def play_through_losses(receiver: RTCRtpReceiver) -> PlayThroughJitterBuffer:
@@ -91,8 +93,9 @@ def restart_video_jitter_buffer(receiver: RTCRtpReceiver) -> None:
     for a restarted stream: it moves its start back to them and waits all over again. The
     picture is mended by the keyframe asked for instead."""
     buffer = _require(receiver, _RECEIVER_JITTER)
-    buffer.remove(buffer.capacity)
-    buffer._origin = None
+    if buffer._origin is not None:
+        buffer.remove(buffer.capacity)
+        buffer._origin = None
     nacks = _require(receiver, _RECEIVER_NACKS)
     if nacks is not None:
         nacks.missing.clear()

@@ -6,6 +6,12 @@ previous state, one sample and the policy: it steps down at once when loss, roun
 the encoder falling behind say so, and steps back up one level only after conditions have
 been good for a while (hysteresis: the "good" thresholds are stricter than the "bad" ones).
 `QualityController` polls a `Call` and applies the level to its camera track.
+
+The connection badge the patient sees is not the rung: the picture size climbs back slowly
+on purpose, but the badge must say how the link is now. `LinkBadge` reads the same samples
+and judges only fresh receiver reports (the stats repeat the last one until the next comes):
+"poor" or "fair" on the first bad one, "good" again after two good ones in a row, about two
+seconds of a clean link.
 """
 
 from __future__ import annotations
@@ -148,6 +154,38 @@ def decide(
     return dataclasses.replace(state, good_since=good_since)
 
 
+class LinkBadge:
+    """good / fair / poor from the far end's fresh receiver reports on our video."""
+
+    def __init__(self, policy: QualityPolicy = QualityPolicy(), good_reports: int = 2) -> None:
+        self._policy = policy
+        self._good_reports = good_reports
+        self._good_run = good_reports
+        self._reports: int | None = None
+        self.name = "good"
+
+    def feed(self, video: OutboundVideo) -> str:
+        fresh = video.reports is not None and video.reports != self._reports
+        if not fresh:
+            return self.name
+        self._reports = video.reports
+        p = self._policy
+        loss, rtt = video.fraction_lost or 0.0, video.round_trip_s or 0.0
+        if loss > p.bad_loss or rtt > p.bad_rtt_s:
+            self._good_run = 0
+            self.name = "poor" if loss > p.severe_loss or rtt > p.severe_rtt_s else "fair"
+        elif loss < p.good_loss and rtt < p.good_rtt_s:
+            self._good_run += 1
+            if self._good_run >= self._good_reports:
+                self.name = "good"
+            elif self.name == "poor":
+                self.name = "fair"
+        else:
+            self._good_run = 0
+            self.name = "fair"
+        return self.name
+
+
 @dataclass(frozen=True)
 class QualityChange:
     at: float
@@ -174,6 +212,7 @@ class QualityController:
         self._clock = clock or MonotonicClock()
         self._interval_s = interval_s
         self._on_change = on_change
+        self.badge = LinkBadge(policy)
         now = self._clock.now()
         self.state = QualityState(changed_at=now)
         track.set_format(self.level.send)
@@ -186,6 +225,7 @@ class QualityController:
     async def step(self) -> QualityLevel:
         """Take one sample and apply the decision."""
         video = await self._stats()
+        self.badge.feed(video)
         sample = QualitySample(
             self._clock.now(),
             self._track.frames_sent,
@@ -215,6 +255,7 @@ class QualityController:
 
 __all__ = [
     "LEVELS",
+    "LinkBadge",
     "QualityChange",
     "QualityController",
     "QualityLevel",

@@ -13,6 +13,7 @@ from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.media.call import OutboundVideo
 from kiosk.media.quality import (
     LEVELS,
+    LinkBadge,
     QualityController,
     QualityPolicy,
     QualitySample,
@@ -265,3 +266,24 @@ def test_repeated_good_figures_without_new_reports_keep_the_spell() -> None:
     assert rungs[-1] == 0
     up_at = (rungs.index(0) + 1) * STEP_S
     assert POLICY.up_after_s <= up_at <= POLICY.up_after_s + 4 * STEP_S
+
+
+def test_the_badge_judges_fresh_reports_only_and_is_good_again_after_two_clean_ones() -> None:
+    badge = LinkBadge(POLICY)
+    seen = [badge.name]
+    reports = [
+        # (reports so far, loss, round trip): a bad spell, repeats of its last report while
+        # none come, then a clean link.
+        (1, 0.0, 0.05),
+        (2, 0.30, 0.65),
+        (2, 0.30, 0.65),
+        (2, 0.30, 0.65),
+        (3, 0.08, 0.2),
+        (4, 0.0, 0.05),
+        (4, 0.0, 0.05),
+        (5, 0.0, 0.05),
+        (5, 0.0, 0.05),
+    ]
+    for count, loss, rtt in reports:
+        seen.append(badge.feed(OutboundVideo(100 * count, rtt, loss, count)))
+    assert seen == ["good", "good", "poor", "poor", "poor", "fair", "fair", "fair", "good", "good"]
