@@ -78,7 +78,7 @@ async def test_the_speech_encoder_is_chosen_only_for_opus() -> None:
         chosen: list[object] = []
 
         async def fake_send(parameters: object) -> None:
-            chosen.append(getattr(sender, "_RTCRtpSender__encoder"))
+            chosen.append(sender._RTCRtpSender__encoder)
 
         # What `send` would start with: only the encoder choice is under test here.
         original = sender.send
@@ -87,7 +87,7 @@ async def test_the_speech_encoder_is_chosen_only_for_opus() -> None:
         opus = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2)
         pcmu = RTCRtpCodecParameters(mimeType="audio/PCMU", clockRate=8000)
         await sender.send(type("P", (), {"codecs": [opus]})())
-        setattr(sender, "_RTCRtpSender__encoder", None)
+        sender._RTCRtpSender__encoder = None
         await sender.send(type("P", (), {"codecs": [pcmu]})())
         assert isinstance(chosen[0], hooks.SpeechOpusEncoder)
         assert chosen[1] is None
