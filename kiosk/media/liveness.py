@@ -9,6 +9,9 @@ the first that speaks wins:
   about 1e-13, while a cut shows as a growing gap at once.
 - The transport: a peer connection that reports "failed" or "closed" is an outage whatever
   the counters say.
+- A new call's start: the grace for its first packets (`start_grace_s`) runs from the moment
+  its transport is connected, since on a busy terminal ICE and DTLS alone can take seconds;
+  a transport still not connected after `connect_limit_s` is an outage.
 - Each watched counter has a window (`window_s`, or its own in `windows`) within which it
   must move: a far end that stops sending one kind, or a picture that stays frozen while
   its packets still arrive (which a keyframe request, see `FrozenPicture`, usually mends
@@ -62,6 +65,7 @@ class InboundWatch:
         windows: dict[str, float] | None = None,
         rtp_gap_s: float | None = None,
         on_time_s: float = 0.3,
+        connect_limit_s: float = 15.0,
     ) -> None:
         counters = set(InboundCounters.__dataclass_fields__) - {"rtp_gap_s", "transport"}
         unknown = set(watched) - counters
@@ -86,11 +90,13 @@ class InboundWatch:
         self.start_grace_s = start_grace_s
         self.watched = watched
         self.on_time_s = on_time_s
+        self.connect_limit_s = connect_limit_s
         self.health = Health.IDLE
         self.history: list[HealthChange] = [HealthChange(Health.IDLE, clock.now())]
         self._last: dict[str, int] = {}
         self._moved_at: dict[str, float] = {}
         self._since = clock.now()
+        self._expected_at = clock.now()
         self._fed_at: float | None = None
         self._on_time_since = clock.now()
         self._outage_at = 0.0
@@ -102,6 +108,7 @@ class InboundWatch:
         self._last.clear()
         self._moved_at.clear()
         self._since = now
+        self._expected_at = now
         self._fed_at = None
         self._on_time_since = now
         return self._move(Health.STARTING if expected else Health.IDLE, now)
@@ -114,6 +121,11 @@ class InboundWatch:
         if self._fed_at is not None and now - self._fed_at > self.on_time_s:
             self._on_time_since = now
         self._fed_at = now
+        if self.health is Health.STARTING and counters.transport in ("new", "connecting"):
+            # Not connected yet: the grace for the first packets has not begun.
+            self._since = now
+            if now - self._expected_at > self.connect_limit_s:
+                return self._move(Health.OUTAGE, now, ("transport",))
         for name in self.watched:
             value = getattr(counters, name)
             # A counter that went down belongs to a new call: it only sets the baseline.

@@ -163,6 +163,12 @@ class Terminal:
     def _at(self, x: float, y: float) -> tuple[str, str]:
         return str(int(x * WIDTH)), str(int(y * HEIGHT))
 
+    def tap_in(self, phase: str, x: float, y: float, timeout: float = 30) -> None:
+        """A tap on a control of `phase`'s screen, once that screen shows: a tap that lands
+        on whatever screen replaced it would be another control."""
+        self.wait_phase(phase, timeout)
+        self.tap(x, y)
+
     def tap(self, x: float, y: float) -> None:
         """A tap at a fraction of the window (0,0 top left), through the X server."""
         self.xdotool("mousemove", *self._at(x, y), "click", "1")

@@ -60,6 +60,7 @@ NURSE_CORNER, MAINTENANCE_CORNER = (0.03, 0.04), (0.97, 0.04)
 CHECKS_HEARD, CHECKS_KNOCK = (0.16, 0.88), (0.87, 0.9)
 CALL_SHOW_ID, CALL_END = (0.67, 0.91), (0.87, 0.91)
 MAINTENANCE_TEST_CALL = (0.18, 0.9)
+ENDED_DONE = (0.5, 0.785)
 CORNER_HOLD_S = 3.4
 
 
@@ -245,17 +246,26 @@ def _staff_login(term: Terminal, corner: tuple[float, float], pin: str, phase: s
     term.hold(*corner, CORNER_HOLD_S)
     term.wait_phase("staff_pin", 10)
     term.screenshot("staff-pin")
-    term.type_keys(pin)
-    term.key("Return")
-    term.wait_phase(phase, 10)
+    for attempt in range(3):
+        # As a nurse would: type, and type again after a wrong PIN (a key that the busy
+        # test machine's X server lost), once the pad's short wait is over.
+        time.sleep(1.5 * attempt)
+        term.type_keys(pin)
+        term.key("Return")
+        try:
+            term.wait_phase(phase, 5)
+            return
+        except AssertionError:
+            continue
+    term.wait_phase(phase, 0.1)
 
 
 def _end_and_wipe(term: Terminal) -> None:
-    term.tap(*CALL_END)
+    term.tap_in("in_call", *CALL_END)
     term.wait_phase("ended", 10)
     term.screenshot("ended")
-    term.tap(*START)
-    term.wait_phase("idle", 15)
+    term.tap_in("ended", *ENDED_DONE)
+    term.wait_phase("idle", 10)
 
 
 def test_a_whole_day_at_the_terminal(
@@ -355,13 +365,17 @@ def _a_whole_day(
     term.screenshot("number-typed")
     term.key("Return")
     term.wait_phase("checks", 10)
-    speaking = [_say_into_the_microphone(room, "Hei, jeg heter Kari, og jeg hører godt.")]
     time.sleep(1.0)
-    term.tap(*CHECKS_HEARD)
-    _wait_metric(term, prometheus, 'kiosk_check_status{check="microphone",status="pass"}')
-    _wait_metric(term, prometheus, 'kiosk_check_status{check="speaker",status="pass"}')
-    for player in speaking:
+    term.tap_in("checks", *CHECKS_HEARD)
+    mic_passed = 'kiosk_check_status{check="microphone",status="pass"}'
+    # The patient talks until the microphone line says it heard them, as the screen asks.
+    for _ in range(6):
+        player = _say_into_the_microphone(room, "Hei, jeg heter Kari, og jeg hører godt.")
         player.wait(30)
+        if _metric(prometheus, mic_passed) == 1.0:
+            break
+    _wait_metric(term, prometheus, mic_passed)
+    _wait_metric(term, prometheus, 'kiosk_check_status{check="speaker",status="pass"}')
     term.screenshot("checks-complete")
     term.tap(*CHECKS_KNOCK)
     term.wait_phase("in_call", 30)
@@ -388,10 +402,10 @@ def _a_whole_day(
     )
     assert pulled.strip() == "applied: version 2"
 
-    term.tap(*CALL_SHOW_ID)
+    term.tap_in("in_call", *CALL_SHOW_ID)
     time.sleep(1.5)
     term.screenshot("show-id")
-    term.tap(*CALL_SHOW_ID)
+    term.tap_in("in_call", *CALL_SHOW_ID)
 
     # The network blinks for five seconds; the call comes back by itself.
     lab.cut()
@@ -428,7 +442,7 @@ def _a_whole_day(
     # -- IT's test call from the maintenance screen.
     _staff_login(term, MAINTENANCE_CORNER, MAINTENANCE_PIN, "maintenance")
     term.screenshot("maintenance")
-    term.tap(*MAINTENANCE_TEST_CALL)
+    term.tap_in("maintenance", *MAINTENANCE_TEST_CALL)
     term.wait_phase("in_call", 30)
     time.sleep(1.5)
     term.screenshot("test-call")
@@ -436,7 +450,12 @@ def _a_whole_day(
 
     # -- after hours: a reboot asked for while idle goes ahead at once.
     assert term.ctl("reboot", "--when-idle") == {"done": "reboot"}
-    prometheus.wait_value('kiosk_session_phase_entries_total{phase="in_call"}', 3.0)
+    time.sleep(2.0)  # a scrape after the last call
+    # Three calls, and once more after each reconnect.
+    entries = _metric(prometheus, 'kiosk_session_phase_entries_total{phase="in_call"}')
+    reconnects = _metric(prometheus, "kiosk_call_reconnects_total")
+    assert entries is not None and reconnects is not None
+    assert entries == 3 + reconnects, (entries, reconnects)
     for series in (
         'kiosk_check_status{check="camera"}',
         'kiosk_device_present{device="camera"}',

@@ -93,7 +93,7 @@ async def test_media_that_never_starts_is_an_outage_after_the_grace() -> None:
     clock = ManualClock(start=0.0)
     watch = InboundWatch(clock, window_s=2.0, start_grace_s=4.0)
     watch.expect(True)
-    silent = InboundCounters()
+    silent = InboundCounters(transport="connected")
     for _ in range(16):
         assert watch.feed(silent) is None
         await clock.advance(0.25)
@@ -264,3 +264,24 @@ def test_a_frozen_picture_asks_for_a_keyframe_once_a_second_while_packets_come()
         if frozen.feed(InboundCounters(video_packets=packets, video_frames=frames), now):
             asks.append(round(now, 1))
     assert asks == [1.9, 2.9, 4.0]
+
+
+async def test_the_start_grace_runs_from_the_connected_transport() -> None:
+    clock = ManualClock(start=0.0)
+    watch = InboundWatch(clock, window_s=2.0, start_grace_s=2.0, connect_limit_s=10.0)
+    watch.expect(True)
+    for _ in range(60):  # six seconds of ICE and DTLS on a busy terminal
+        assert watch.feed(InboundCounters(transport="connecting")) is None
+        await clock.advance(0.1)
+    for _ in range(15):
+        assert watch.feed(InboundCounters(transport="connected")) is None
+        await clock.advance(0.1)
+    flowing = watch.feed(InboundCounters(3, 2, 3, 1, 0.0, "connected"))
+    assert flowing is not None and flowing.health is Health.FLOWING
+    late = InboundWatch(clock, connect_limit_s=10.0)
+    late.expect(True)
+    changes = []
+    for _ in range(110):
+        changes.append(late.feed(InboundCounters(transport="connecting")))
+        await clock.advance(0.1)
+    assert [c.stalled for c in changes if c is not None] == [("transport",)]
