@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.base.hosts import is_loopback_host
 from kiosk.base.pins import MIN_N, PinHashError, parse_pin_hash
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
@@ -272,16 +273,6 @@ def with_overrides(config: KioskConfig, **changes: Any) -> KioskConfig:
     return dataclasses.replace(config, **changes)
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback addresses, the only hosts plain http is allowed to."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 __all__ = [
     "DEFAULT_PATH",
     "NAME_PATTERN",
@@ -291,7 +282,6 @@ __all__ = [
     "TurnServer",
     "config_from_mapping",
     "config_from_text",
-    "is_loopback_host",
     "load_config",
     "validate_config",
     "with_overrides",

@@ -28,7 +28,8 @@ from kiosk.media.signaling import connect, connect_direct
 from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from kiosk.pexip import conference as wire
 from kiosk.pexip import errors as wire_errors
-from kiosk.pexip.client import InfinityClient, Token
+from kiosk.pexip.answers import Token
+from kiosk.pexip.client import InfinityClient
 from kiosk.session import events as ev
 from kiosk.session.state import ErrorKind
 

@@ -1,6 +1,7 @@
 """The Pexip Infinity client REST API v2: wire client, typed events, conference presence."""
 
-from kiosk.pexip.client import CallAnswer, InfinityClient, Token
+from kiosk.pexip.answers import CallAnswer, Token
+from kiosk.pexip.client import InfinityClient
 from kiosk.pexip.conference import (
     Admitted,
     CallDropped,

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.base.clock import Clock, MonotonicClock
-from kiosk.pexip.client import ConferenceStep, InfinityClient, Token
+from kiosk.pexip.answers import Token
+from kiosk.pexip.client import ConferenceStep, InfinityClient
 from kiosk.pexip.errors import (
     InvalidToken,
     NoSuchConference,
