@@ -20,16 +20,17 @@ from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
 from kiosk.engine.recovery import Recovery, recover
 from kiosk.engine.view import RgbFrame
+from kiosk.engine.wire_terms import error_kind, ice_config
 from kiosk.media.call import Call, CallError
-from kiosk.media.ice import IceConfig
 from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_call
 from kiosk.media.quality import QualityController
 from kiosk.media.signaling import connect, connect_direct
 from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
-from kiosk.pexip import conference as wire
 from kiosk.pexip import errors as wire_errors
+from kiosk.pexip import signals as wire
 from kiosk.pexip.answers import Token
 from kiosk.pexip.client import InfinityClient
+from kiosk.pexip.conference import Conference
 from kiosk.session import events as ev
 from kiosk.session.state import ErrorKind
 
@@ -61,35 +62,6 @@ JOINING_LIMIT_S = 30.0
 HOST_TIMEOUT_SHARE = 0.9
 
 
-def error_kind(exc: BaseException) -> ErrorKind:
-    """The one place where a wire failure becomes what the patient is told."""
-    match exc:
-        case wire_errors.NoSuchConference():
-            return ErrorKind.NOT_FOUND
-        case wire_errors.NoSuchNode() | wire_errors.NodeUnreachable() | OSError() | TimeoutError():
-            return ErrorKind.UNREACHABLE
-        case wire_errors.Maintenance():
-            return ErrorKind.MAINTENANCE
-        case wire_errors.HostNotAllowed():
-            return ErrorKind.HOST_NOT_ALLOWED
-        case wire_errors.PinRequired():
-            return ErrorKind.PIN_REQUIRED
-        case wire_errors.InvalidPin():
-            return ErrorKind.INVALID_PIN
-        case _:
-            return ErrorKind.PROTOCOL
-
-
-def ice_config(token: Token, config: KioskConfig) -> IceConfig:
-    """STUN/TURN from the node's token first, then the terminal's own TURN servers."""
-    stun = [s.url for s in token.stun if s.url.startswith("stun:")]
-    turn = [(url, t.username, t.credential) for t in token.turn for url in t.urls]
-    turn += [(t.url, t.username, t.credential) for t in config.turn_servers]
-    turn = [entry for entry in turn if entry[0].startswith(("turn:", "turns:"))]
-    relay_only = token.use_relay_candidates_only and bool(turn)
-    return IceConfig.from_lists(stun, turn, relay_only=relay_only)
-
-
 class Consultation:
     def __init__(
         self,
@@ -118,7 +90,7 @@ class Consultation:
         # no outage watch, no recovery, no mending of gaps in the call.
         self._watch_media_enabled = watch_media
         self._client: InfinityClient | None = None
-        self._conference: wire.Conference | None = None
+        self._conference: Conference | None = None
         self._call: Call | None = None
         self._call_ready = asyncio.Event()
         self._admitted = False
@@ -192,7 +164,7 @@ class Consultation:
                     self._config.allowed_hosts,
                     ca_file=self._config.ca_file or None,
                 )
-            self._conference = wire.Conference(self._client, alias, clock=self._clock)
+            self._conference = Conference(self._client, alias, clock=self._clock)
             # Like Pexip's own clients, say we can take the far end's offer; the node decides.
             token = await self._conference.join(
                 self._display_name,
@@ -213,7 +185,7 @@ class Consultation:
             self._on_signal(signal)
         return None
 
-    async def _joining_deadline(self, conference: wire.Conference) -> None:
+    async def _joining_deadline(self, conference: Conference) -> None:
         """A token that never puts us in the waiting room or the conference (an unexpected
         service type, an event stream that never opens) must not leave the patient in
         JOINING: after the limit they get a clear error."""

@@ -2,20 +2,7 @@
 
 from kiosk.pexip.answers import CallAnswer, Token
 from kiosk.pexip.client import InfinityClient
-from kiosk.pexip.conference import (
-    Admitted,
-    CallDropped,
-    Conference,
-    PeerGone,
-    Referred,
-    RemoteOffer,
-    Removed,
-    Signal,
-    StreamBack,
-    StreamLost,
-    TokenLost,
-    Waiting,
-)
+from kiosk.pexip.conference import Conference
 from kiosk.pexip.discovery import resolve_node
 from kiosk.pexip.errors import (
     HostNotAllowed,
@@ -31,6 +18,19 @@ from kiosk.pexip.errors import (
     UntrustedNode,
 )
 from kiosk.pexip.events import InfinityEvent, Participant, parse_event
+from kiosk.pexip.signals import (
+    Admitted,
+    CallDropped,
+    PeerGone,
+    Referred,
+    RemoteOffer,
+    Removed,
+    Signal,
+    StreamBack,
+    StreamLost,
+    TokenLost,
+    Waiting,
+)
 
 __all__ = [
     "Admitted",
