@@ -101,6 +101,6 @@ async def run_journey(engine: Engine, plan: JourneyPlan) -> dict[str, Any]:
             "microphone_ok": bool(checks and checks.microphone_ok),
         },
         "camera_synthetic": engine.devices.camera_synthetic,
-        "microphone_silent": engine.devices.microphone_silent,
+        "microphone_missing": engine.devices.microphone_missing,
         "ended_clean": record.tokens_released and record.wiped and engine.state.digits == "",
     }

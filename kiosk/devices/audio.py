@@ -122,10 +122,6 @@ class AudioIO:
         return self._mic.state
 
     @property
-    def speaker_state(self) -> StreamState:
-        return self._spk.state
-
-    @property
     def microphone_history(self) -> list[StreamState]:
         with self._lock:
             return list(self._mic.history)

@@ -43,7 +43,7 @@ def summary_of(report: CheckReport, *, synthetic: bool, speaker_confirmed: bool)
         microphone_ok=by_name.get("microphone") is not CheckStatus.FAIL,
         speaker_ok=by_name.get("speaker") is CheckStatus.PASS,
         camera_synthetic=synthetic,
-        microphone_silent=by_name.get("microphone") is CheckStatus.FAIL,
+        microphone_unheard=by_name.get("microphone") is CheckStatus.FAIL,
         lines=tuple(lines),
         complete=all(line.status is not CheckStatus.RUNNING for line in lines),
     )

@@ -135,7 +135,7 @@ class Engine:
         return DeviceNotice(
             camera_synthetic=self._camera.synthetic,
             camera_unplugged=self._camera.state is CameraState.UNPLUGGED,
-            microphone_silent=self._audio.microphone_missing,
+            microphone_missing=self._audio.microphone_missing,
             speaker_missing=self._audio.speaker_missing,
             echo_cancel_missing=self.echo_cancel_missing,
         )

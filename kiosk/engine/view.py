@@ -24,7 +24,7 @@ class DeviceNotice:
 
     camera_synthetic: bool = False  # no camera found: a generated picture is sent instead
     camera_unplugged: bool = False
-    microphone_silent: bool = False  # no microphone found: the clinician cannot hear you
+    microphone_missing: bool = False  # no microphone found: the clinician cannot hear you
     speaker_missing: bool = False
     # PulseAudio's echo canceller could not be set up: the clinician may hear themselves.
     echo_cancel_missing: bool = False

@@ -64,7 +64,7 @@ class CheckSummary:
     microphone_ok: bool
     speaker_ok: bool = True
     camera_synthetic: bool = False
-    microphone_silent: bool = False
+    microphone_unheard: bool = False  # the check heard nothing from the patient
     lines: tuple[CheckLine, ...] = ()
     # False while checks still run; the screen keeps re-running them as the patient fixes things.
     complete: bool = True

@@ -131,4 +131,4 @@ async def test_without_any_devices_every_failure_is_named() -> None:
         "network": (CheckStatus.FAIL, "network.node_unreachable"),
     }
     assert summary.complete and not summary.camera_ok and not summary.speaker_ok
-    assert summary.microphone_silent
+    assert summary.microphone_unheard
