@@ -440,8 +440,8 @@ class Consultation:
             self._spawn(self._watch_media(), name="watch-media")
 
     async def end(self) -> bool:
-        """Hang up, release the token and close everything; True when the token was released
-        (or none was ever granted). Never raises; a second call waits for the first."""
+        """Hang up, release the token and close everything; True unless a token was held and
+        the node did not take it back. Never raises; a second call waits for the first."""
         if self._ending is None:
             self._ending = asyncio.ensure_future(self._end())
         return await asyncio.shield(self._ending)
@@ -458,8 +458,7 @@ class Consultation:
                 await call.close()
         released = True
         if self._conference is not None:
-            released = self._conference.token is not None
-            await self._conference.leave()
+            released = await self._conference.leave()
         if self._client is not None:
             await self._client.close()
         return released

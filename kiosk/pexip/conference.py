@@ -219,15 +219,18 @@ class Conference:
             return
         await self._best_effort(self._call_step(token, call_uuid).disconnect(token), "call")
 
-    async def leave(self, reason: str | None = None) -> None:
-        """Hang up, release the token and stop following; best effort, never raises.
-        `reason` goes to the node as is: a fixed phrase, never personal data."""
+    async def leave(self, reason: str | None = None) -> bool:
+        """Hang up, release the token and stop following; best effort, never raises. False
+        only when a token was held and the node did not take it back (it then lingers in
+        the clinician's list until it expires). `reason` goes to the node as is: a fixed
+        phrase, never personal data."""
         token = self._token
         await self.hang_up_call()
         self._end()
         await self._stop_tasks()
-        if token is not None:
-            await self._best_effort(self._step.release_token(token, reason), "release_token")
+        if token is None:
+            return True
+        return await self._best_effort(self._step.release_token(token, reason), "release_token")
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -239,11 +242,13 @@ class Conference:
     def _call_step(self, token: Token, call_uuid: str) -> Any:
         return self._step.participant(token.participant_uuid).call(call_uuid)
 
-    async def _best_effort(self, request: Coroutine[Any, Any, None], what: str) -> None:
+    async def _best_effort(self, request: Coroutine[Any, Any, None], what: str) -> bool:
         try:
             await asyncio.wait_for(request, _BEST_EFFORT_TIMEOUT_S)
         except (PexipError, TimeoutError) as exc:
             log.info("%s on leaving failed, ignored: %s", what, type(exc).__name__)
+            return False
+        return True
 
     def _emit(self, signal: Signal) -> None:
         if self._ended:
