@@ -45,6 +45,9 @@ NUMBER_BOUNDS: dict[str, tuple[float, float]] = {
     "reconnect_give_up_s": (1.0, 3600.0),
     "lobby_auto_knocks": (0, 20),
     "management_port": (1, 65535),
+    "camera_width": (160, 1920),
+    "camera_height": (120, 1080),
+    "camera_fps": (5, 30),
 }
 _HOST_NAME = re.compile(
     r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
@@ -81,6 +84,11 @@ class KioskConfig:
     turn_servers: tuple[TurnServer, ...] = ()
     # Camera: "" picks the first V4L2 camera, "synthetic" a generated scene, or a path/name.
     camera: str = ""
+    # What the camera is asked for. 1280x720 lets the clinician read an ID card and a fast
+    # terminal send a sharp picture; the kiosk takes whatever size the camera really gives.
+    camera_width: int = 1280
+    camera_height: int = 720
+    camera_fps: int = 30
     microphone: str = ""
     speaker: str = ""
     # A speakerphone that cancels its own echo: leave PulseAudio's canceller out.

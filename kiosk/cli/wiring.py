@@ -40,7 +40,9 @@ async def running_engine(
             # The configured names are the room's PulseAudio devices, which the canceller now
             # wraps; the call must use the canceller's pair, which it made the defaults.
             microphone, speaker = "", ""
-    camera = CameraHub.from_config(config.camera)
+    camera = CameraHub.from_config(
+        config.camera, config.camera_width, config.camera_height, config.camera_fps
+    )
     audio = AudioIO(microphone, speaker)
     camera.start()
     audio.start()

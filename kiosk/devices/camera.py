@@ -78,10 +78,12 @@ class CameraHub:
 
     @classmethod
     def from_config(
-        cls, camera: str, width: int = 640, height: int = 480, fps: float = 15.0
+        cls, camera: str, width: int = 1280, height: int = 720, fps: float = 30.0
     ) -> CameraHub:
         """`camera` as in the configuration: "synthetic", "" (first camera), index, path or
-        name. Without a usable camera the hub renders a synthetic scene and says so."""
+        name, asked for `width`x`height` at `fps`. Without a usable camera the hub renders a
+        synthetic scene (at most 640x480 and 15 frames a second: nobody looks closely) and
+        says so."""
         if camera != "synthetic":
             device = V4l2Camera(camera, width, height, fps)
             try:
@@ -91,7 +93,9 @@ class CameraHub:
             else:
                 device.close()
                 return cls(device)
-        return cls(SyntheticCamera(width, height, fps), synthetic=True)
+        return cls(
+            SyntheticCamera(min(width, 640), min(height, 480), min(fps, 15.0)), synthetic=True
+        )
 
     # -- consumers ---------------------------------------------------------------------------
 

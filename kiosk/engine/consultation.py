@@ -98,6 +98,7 @@ class Consultation:
         self._ended = False
         self._ending: asyncio.Future[bool] | None = None
         self._quality: QualityController | None = None
+        self._showing_id = False
         self._camera_track: CameraVideoTrack | None = None
         # Media runs in real time whatever clock the session uses.
         self._media_clock = MonotonicClock()
@@ -323,7 +324,14 @@ class Consultation:
         self._cancel_named("send-quality")
         assert self._camera_track is not None
         self._quality = QualityController(call.outbound_video, self._camera_track)
+        self._quality.show_id(self._showing_id)
         self._spawn(self._quality.run(), name="send-quality")
+
+    def show_id(self, showing: bool) -> None:
+        """The patient holds an ID card up: send the sharpest frames the link allows."""
+        self._showing_id = showing
+        if self._quality is not None:
+            self._quality.show_id(showing)
 
     async def _set_up_call(self, token: Token, remote_offer: str | None = None) -> bool:
         """The one call set-up path: a fresh peer connection, then either our offer (both

@@ -380,6 +380,8 @@ class Engine:
             self._qr_task.cancel()
             self._qr_task = None
         showing = after.show_id and after.phase in (Phase.IN_CALL, Phase.RECONNECTING)
+        if self._consultation is not None:
+            self._consultation.show_id(showing)
         if showing and self._card is None:
             self._card = CardWatcher(self._camera)
             self._card_task = self._spawn(self._card.run())

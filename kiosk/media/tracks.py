@@ -105,6 +105,12 @@ class CameraVideoTrack(MediaStreamTrack):
     def send_format(self) -> SendFormat:
         return self._format
 
+    @property
+    def source_size(self) -> tuple[int, int]:
+        """The camera's picture size: nothing larger is ever sent."""
+        width, height = self._hub.size
+        return int(width), int(height)
+
     def set_format(self, send: SendFormat) -> None:
         """Send at this size and rate from the next frame on."""
         if send == self._format:
