@@ -12,7 +12,9 @@ one's place on the node. So the kiosk keeps the call it has and watches two thin
   call built.
 
 A call known to be dead (its transport failed, the node hung it up, the far end's browser
-went away) is replaced as soon as the node answers, without the grace.
+went away) is replaced as soon as the node answers, without the grace. So is one whose outage
+has lasted `old_call_trust_s`: aiortc gives up a peer connection after six failed consent
+checks five seconds apart, and a call back from 20 s of silence may be one check from that.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class RecoveryTiming:
     # A packet this recent on the old call means media flows on it again.
     resumed_gap_s: float = 0.15
     poll_s: float = 0.02
+    old_call_trust_s: float = 20.0
 
 
 async def recover(
@@ -65,7 +68,7 @@ async def recover(
         if old.done():
             if old.result():
                 return Recovery.RESUMED
-            log.info("the old call's transport has failed: a new call once the node answers")
+            log.info("the old call is gone or too long silent: a new one once the node answers")
             await network
             return Recovery.REBUILD
         log.info("the node answers again; the old call has %.1f s to show media", timing.grace_s)
@@ -84,10 +87,13 @@ async def recover(
 
 
 async def _until_resumed(call: Call, timing: RecoveryTiming) -> bool:
-    """True when packets arrive on `call` again, False when its transport has failed."""
+    """True when packets arrive on `call` again, False when its transport has failed or the
+    outage has lasted too long to trust it."""
+    loop = asyncio.get_running_loop()
+    given_up_at = loop.time() + timing.old_call_trust_s
     while True:
         counters = await call.inbound()
-        if counters.transport in ("failed", "closed"):
+        if counters.transport in ("failed", "closed") or loop.time() >= given_up_at:
             return False
         if counters.rtp_gap_s is not None and counters.rtp_gap_s <= timing.resumed_gap_s:
             return True

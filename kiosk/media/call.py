@@ -221,31 +221,45 @@ class Call:
         task.add_done_callback(_log_failure)
         return True
 
-    # How long without any packet before the first one back also asks for a keyframe: the
-    # video packets lost in the gap leave the decoder waiting for one, and the far end sends
-    # the next only every few seconds unless asked (aiortc: on a decoder error only).
+    # A gap this long with at least this many packets of a kind lost in it: the video lost
+    # in the gap leaves the decoder waiting for a keyframe, which the far end sends only
+    # every few seconds unless asked (aiortc asks on a decoder error only).
     KEYFRAME_AFTER_GAP_S = 0.25
+    LOST_IN_A_GAP = 5
 
     def _time_arrivals(self, receiver: Any, kind: str) -> None:
         """Count and timestamp each inbound RTP packet where aiortc takes it in: one counter
-        and one clock read a packet, no stats walk. After a gap, mend what aiortc would not."""
+        and one clock read a packet, no stats walk. After a gap that the network made (the
+        packets' sequence numbers jumped), mend what aiortc would not. A loop that stalled
+        makes a gap in time too, but its packets waited in the socket and come in order:
+        nothing was lost, and restarting the jitter buffer then would throw away good video."""
         arrivals = self._arrivals
-        last_of_kind: float | None = None
-        gap_s = self.KEYFRAME_AFTER_GAP_S
+        last_at: float | None = None
+        last_seq: dict[int, int] = {}
 
         def arrived(packet: Any) -> Callable[[], None] | None:
-            nonlocal last_of_kind
+            nonlocal last_at
             arrivals[kind] += 1
             now = time.monotonic()
+            previous_seq = last_seq.get(packet.ssrc)
+            last_seq[packet.ssrc] = packet.sequence_number
+            lost = 0 if previous_seq is None else (packet.sequence_number - previous_seq - 1)
+            lost &= 0xFFFF
+            network_gap = (
+                self._mend_gaps
+                and last_at is not None
+                and now - last_at > self.KEYFRAME_AFTER_GAP_S
+                and self.LOST_IN_A_GAP <= lost < 0x8000
+            )
+            last_at = now
+            self._last_rtp_at = now
             if kind == "video":
                 self._video_ssrc = packet.ssrc
-                if self._mend_gaps and last_of_kind is not None and now - last_of_kind > gap_s:
+                if network_gap:
                     hooks.restart_video_jitter_buffer(receiver)
-            last_of_kind = now
-            last, self._last_rtp_at = self._last_rtp_at, now
-            if not self._mend_gaps or last is None or now - last <= gap_s:
+            if not network_gap:
                 return None
-            log.info("media back after %.2f s: asking for a keyframe", now - last)
+            log.info("%s back after a gap, %d packets lost: asking for a keyframe", kind, lost)
             return self._ask_keyframe
 
         hooks.on_rtp(receiver, arrived)

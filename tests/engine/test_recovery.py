@@ -87,3 +87,17 @@ async def test_media_on_the_old_call_keeps_it(pulse_server: PulseServer) -> None
         await far.close()
         audio.stop()
         hub.stop()
+
+
+async def test_an_old_call_silent_past_the_trust_limit_is_not_waited_for(idle_call: Call) -> None:
+    node = Node(answers_after=10**6)
+    timing = RecoveryTiming(
+        probe_every_s=0.05, probe_timeout_s=0.2, grace_s=5.0, old_call_trust_s=0.3
+    )
+    task = asyncio.ensure_future(recover(idle_call, node.reachable, timing))
+    await asyncio.sleep(0.6)
+    assert not task.done()  # past the limit, but the node has not answered yet
+    node.answers_after = 0
+    started = time.monotonic()
+    assert await asyncio.wait_for(task, 2) is Recovery.REBUILD
+    assert time.monotonic() - started < 1.0  # no grace for a call past the limit
