@@ -73,7 +73,6 @@ class Consultation:
         alias: str,
         display_name: str,
         host: str | None,
-        pin: str | None,
         post: Callable[[Consultation, ev.Event], None],
         watch_media: bool = True,
     ) -> None:
@@ -83,7 +82,6 @@ class Consultation:
         self._clock = clock
         self._alias = alias
         self._display_name = display_name
-        self._pin = pin
         self._base_url = f"https://{host}" if host else config.node_url
         self._post_to_engine = post
         # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline):
@@ -167,11 +165,10 @@ class Consultation:
                 )
             self._conference = Conference(self._client, alias, clock=self._clock)
             # Like Pexip's own clients, say we can take the far end's offer; the node decides.
+            # A patient has no PIN: the six digits are the room, and the room lets guests in
+            # without one (`pin: none`).
             token = await self._conference.join(
-                self._display_name,
-                self._pin if one_time_token is None else None,
-                direct_media=True,
-                one_time_token=one_time_token,
+                self._display_name, None, direct_media=True, one_time_token=one_time_token
             )
         except (wire_errors.PexipError, OSError, TimeoutError) as exc:
             log.warning("knocking failed: %s", type(exc).__name__)

@@ -101,13 +101,14 @@ class Engine:
         self._listeners: list[Callable[[SessionState], None]] = []
         self.observer_failures = 0
         self._failed_observers: set[str] = set()
-        self._timers = PhaseTimers(self._clock, lambda name: self.post(ev.TimerFired(name)))
+        self._timers = PhaseTimers(
+            self._clock, lambda timer: self.post(timer(phase=self._state.phase))
+        )
         self._consultation: Consultation | None = None
         self._checks: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._finishing: asyncio.Task[None] | None = None
         self._qr_task: asyncio.Task[None] | None = None
-        self._chime_confirmed = False
         self._card: CardWatcher | None = None
         self._card_task: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -145,10 +146,6 @@ class Engine:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def send(self, intent: ev.Intent) -> None:
-        if isinstance(intent, ev.HeardChime):
-            # Read by the live checks before they post their next summary, so the patient's
-            # "I heard it" is not overwritten by a summary that could not hear the chime.
-            self._chime_confirmed = True
         self.post(intent)
 
     def self_view_frame(self) -> tuple[int, RgbFrame] | None:
@@ -229,6 +226,10 @@ class Engine:
 
     def _handle(self, event: ev.Event) -> None:
         before = self._state
+        if isinstance(event, ev.Timer) and event.phase is not before.phase:
+            # It ran out just as its phase ended, and waited in the queue meanwhile.
+            log.debug("dropped a timer of phase %s", event.phase)
+            return
         try:
             step = transition(before, event, self._clock.now())
         except SessionError as exc:
@@ -282,10 +283,8 @@ class Engine:
 
     def _execute(self, command: cmd.Command) -> None:
         match command:
-            case cmd.StartTimer(name=name, seconds=seconds):
-                self._timers.start(name, seconds)
-            case cmd.CancelTimer(name=name):
-                self._timers.cancel(name)
+            case cmd.StartTimer(timer=timer, seconds=seconds):
+                self._timers.start(timer, seconds)
             case cmd.RunChecks():
                 self._start_checks()
             case cmd.StopChecks():
@@ -406,20 +405,18 @@ class Engine:
                 self._camera,
                 self._audio,
                 self._config,
-                speaker_confirmed=lambda: self._chime_confirmed,
             ):
                 self.post(ev.ChecksFinished(summary))
 
         if self._checks is not None:
             self._checks.cancel()
-        self._chime_confirmed = False
         self._checks = self._spawn(checks())
 
     def _knock(self, knock: cmd.Knock) -> None:
         if self._consultation is not None:
             self._end_consultation()
         self.record.continue_at = self._clock.now()
-        SESSION_SECRETS.add(knock.alias, knock.display_name, knock.pin or "")
+        SESSION_SECRETS.add(knock.alias, knock.display_name)
         display_name = knock.display_name or self._config.display_name
         consultation = Consultation(
             config=self._config,
@@ -429,7 +426,6 @@ class Engine:
             alias=knock.alias,
             display_name=display_name,
             host=knock.host,
-            pin=knock.pin,
             post=self._post_from_consultation,
             watch_media=self._watch_media,
         )

@@ -1,7 +1,6 @@
 """The session state machine: events in, a new immutable state and commands out. No I/O."""
 
 from kiosk.session.commands import (
-    CancelTimer,
     Command,
     EndCall,
     Knock,
@@ -24,7 +23,7 @@ from kiosk.session.events import (
     MediaLost,
     MediaRestored,
     RemovedByServer,
-    TimerFired,
+    Timer,
     Wiped,
 )
 from kiosk.session.machine import SessionError, Step, handled_events, initial_state, transition
@@ -41,7 +40,6 @@ from kiosk.session.state import (
 __all__ = [
     "Admitted",
     "CallMediaStarted",
-    "CancelTimer",
     "CheckLine",
     "CheckStatus",
     "CheckSummary",
@@ -67,7 +65,7 @@ __all__ = [
     "StartTimer",
     "Step",
     "StopChecks",
-    "TimerFired",
+    "Timer",
     "Timing",
     "Wipe",
     "Wiped",

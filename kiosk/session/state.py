@@ -100,6 +100,9 @@ class SessionState:
     display_name: str = ""
     language: str = "nb"
     checks: CheckSummary | None = None
+    # The patient said they heard the test chime: that outranks what the microphone heard,
+    # in this summary and every later one of this round of checks.
+    speaker_heard: bool = False
     error: ErrorKind | None = None
     knocks: int = 0
     lobby_knocks: int = 0  # knocks made by the kiosk itself after a lobby timeout

@@ -58,12 +58,12 @@ async def test_every_button_is_15_mm_and_text_24_px_on_the_terminal(kivy_display
     visits: list[tuple[list[ev.Event], str]] = [
         ([], "idle"),
         ([ev.Tap(), *(ev.Digit(d) for d in "123456")], "number"),
-        ([ev.TimerFired("idle")], "number"),  # the idle warning over it
+        ([ev.IdleTimeout()], "number"),  # the idle warning over it
         ([ev.StillHere(), ev.SubmitNumber()], "checks"),
         ([ev.Continue()], "joining"),
         ([ev.Knocked()], "waiting"),
         ([ev.Admitted(), ev.CallMediaStarted(), ev.ToggleShowId()], "in_call"),
-        ([ev.MediaLost(), ev.TimerFired("still_trying")], "reconnecting"),
+        ([ev.MediaLost(), ev.StillTrying()], "reconnecting"),
         ([ev.HangUp()], "ended"),
         ([ev.Dismiss()], "idle"),
         ([ev.StaffGesture(StaffRole.NURSE)], "staff_pin"),
