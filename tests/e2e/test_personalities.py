@@ -16,6 +16,7 @@ from kiosk.cli.demo import demo_config
 from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig, with_overrides
+from kiosk.engine.engine import Engine
 from kiosk.refnode import RefNode, RoomSpec
 from kiosk.refnode.personality import Personality
 from kiosk.session import events as ev
@@ -76,6 +77,28 @@ async def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
         await asyncio.sleep(0.05)
 
 
+async def _media_both_ways(
+    engine: Engine, page: PractitionerPage | None, timeout: float = 30
+) -> None:
+    """New media at the kiosk (30 frames, 100 audio frames beyond what it had) and, with a
+    page, decoded frames at the practitioner's browser."""
+    video, audio = engine.live_media_counts()
+    await engine.wait_for(lambda s: s.phase is Phase.IN_CALL and s.remote_media, timeout)
+    await _until(
+        lambda: engine.live_media_counts() >= (video + 30, audio + 100), 15, "media at the kiosk"
+    )
+    if page is not None:
+        await page.wait_for("window.practitioner.videoFrames >= 30", 15)
+
+
+async def _hang_up_and_wipe(engine: Engine) -> None:
+    engine.send(ev.HangUp())
+    await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
+    engine.send(ev.Dismiss())
+    await engine.wait_for(lambda s: s.phase is Phase.IDLE, 10)
+    assert engine.task_failures == []
+
+
 @pytest.mark.parametrize("name", list(MATRIX))
 async def test_every_personality_ends_in_media_both_ways(
     pulse_server: PulseServer, watched: Callable[[RefNode], Roster], name: str
@@ -95,16 +118,8 @@ async def test_every_personality_ends_in_media_both_ways(
                 await engine.wait_for(lambda s: s.phase is Phase.WAITING, 10)
                 await page.wait_waiting(PATIENT)
                 await page.admit(PATIENT)
-                await engine.wait_for(lambda s: s.remote_media, 60)
-                await _until(
-                    lambda: engine.live_media_counts() >= (30, 100), 15, "media at the kiosk"
-                )
-                await page.wait_for("window.practitioner.videoFrames >= 30", 15)
-                engine.send(ev.HangUp())
-                await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
-                engine.send(ev.Dismiss())
-                await engine.wait_for(lambda s: s.phase is Phase.IDLE, 10)
-                assert engine.task_failures == []
+                await _media_both_ways(engine, page, timeout=60)  # slow answers: 40 s
+                await _hang_up_and_wipe(engine)
     finally:
         await node.stop()
     assert engine.record.phases == [*TO_WAITING, *AFTER_CALL]
@@ -133,11 +148,7 @@ async def test_refer_moves_the_patient_to_the_other_room_and_media_flows_there(
                 node.refer(ALIAS, patient.uuid, OTHER)
                 await engine.wait_for(lambda s: s.remote_media, 20)
                 await other.wait_for("window.practitioner.videoFrames >= 30", 15)
-                engine.send(ev.HangUp())
-                await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
-                engine.send(ev.Dismiss())
-                await engine.wait_for(lambda s: s.phase is Phase.IDLE, 10)
-                assert engine.task_failures == []
+                await _hang_up_and_wipe(engine)
     finally:
         await node.stop()
     assert engine.record.phases == [*TO_WAITING, *AFTER_CALL]
@@ -195,16 +206,8 @@ async def test_a_conference_nobody_started_keeps_the_patient_waiting_until_the_p
             assert engine.state.phase is Phase.WAITING
             async with chromium() as browser:
                 page = await PractitionerPage.open(browser, base_url, ALIAS, HOST_PIN)
-                await engine.wait_for(lambda s: s.remote_media, 30)
-                await _until(
-                    lambda: engine.live_media_counts() >= (30, 100), 15, "media at the kiosk"
-                )
-                await page.wait_for("window.practitioner.videoFrames >= 30", 15)
-                engine.send(ev.HangUp())
-                await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
-            engine.send(ev.Dismiss())
-            await engine.wait_for(lambda s: s.phase is Phase.IDLE, 10)
-            assert engine.task_failures == []
+                await _media_both_ways(engine, page)
+                await _hang_up_and_wipe(engine)
     finally:
         await node.stop()
     assert engine.record.phases == [*TO_WAITING, *AFTER_CALL]
@@ -241,15 +244,8 @@ async def test_after_the_host_timeout_the_kiosk_knocks_again_and_is_let_in(
                 )
                 await page.wait_waiting(PATIENT)
                 await page.admit(PATIENT)
-                await engine.wait_for(lambda s: s.remote_media, 30)
-                await _until(
-                    lambda: engine.live_media_counts() >= (30, 100), 15, "media at the kiosk"
-                )
-                engine.send(ev.HangUp())
-                await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
-                engine.send(ev.Dismiss())
-                await engine.wait_for(lambda s: s.phase is Phase.IDLE, 10)
-                assert engine.task_failures == []
+                await _media_both_ways(engine, None)
+                await _hang_up_and_wipe(engine)
     finally:
         await node.stop()
     assert engine.record.phases == [*TO_WAITING, "joining", "waiting", *AFTER_CALL]
@@ -280,19 +276,8 @@ async def test_direct_media_a_practitioner_who_drops_and_comes_back_gets_the_cal
                 await page.page.click("#leave")
                 await engine.wait_for(lambda s: s.phase is Phase.RECONNECTING, 10)
                 again = await PractitionerPage.open(browser, base_url, ALIAS, HOST_PIN)
-                await engine.wait_for(lambda s: s.phase is Phase.IN_CALL and s.remote_media, 30)
-                before = engine.live_media_counts()
-                await _until(
-                    lambda: engine.live_media_counts() >= (before[0] + 30, before[1] + 100),
-                    15,
-                    "media at the kiosk again",
-                )
-                await again.wait_for("window.practitioner.videoFrames >= 30", 15)
-                engine.send(ev.HangUp())
-                await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
-                engine.send(ev.Dismiss())
-                await engine.wait_for(lambda s: s.phase is Phase.IDLE, 10)
-                assert engine.task_failures == []
+                await _media_both_ways(engine, again)
+                await _hang_up_and_wipe(engine)
     finally:
         await node.stop()
     assert engine.record.phases == [*TO_WAITING, "in_call", "reconnecting", *AFTER_CALL]
