@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import emit
+from _common import emit_with_private_audio
 
 from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
@@ -39,7 +38,6 @@ from kiosk.session import events as ev
 from kiosk.session.state import Phase
 from tests.support.far_end import ROOM_ALIAS, FarEnd
 from tests.support.netns import NetLab
-from tests.support.pulse import start_pulse
 
 CLEAN_S = 8.0
 BADGE_WAIT_S = 30.0
@@ -232,13 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--impair-s", type=float, default=20.0)
     parser.add_argument("--only", nargs="*", help="scenario names")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    pulse = start_pulse()
-    try:
-        emit(asyncio.run(main_async(args)))
-    finally:
-        pulse.stop()
+    emit_with_private_audio(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":

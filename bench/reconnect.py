@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -34,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import emit, median, p95
+from _common import emit_with_private_audio, median, p95
 
 from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
@@ -43,7 +42,6 @@ from kiosk.session import events as ev
 from kiosk.session.state import Phase
 from tests.support.far_end import ROOM_ALIAS, FarEnd
 from tests.support.netns import NetLab
-from tests.support.pulse import start_pulse
 
 GIVE_UP_S = 30.0
 SETTLE_S = 2.0
@@ -192,13 +190,7 @@ def main() -> None:
     parser.add_argument("--cuts", default="2,5,15,45", help="cut lengths in seconds")
     parser.add_argument("--trials", type=int, default=10, help="per cut length")
     parser.add_argument("--baseline-trials", type=int, help="per cut length (default: --trials)")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    pulse = start_pulse()
-    try:
-        emit(asyncio.run(main_async(args)))
-    finally:
-        pulse.stop()
+    emit_with_private_audio(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":
