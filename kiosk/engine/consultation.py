@@ -111,7 +111,6 @@ class Consultation:
         # The call is known dead (hung up by the node, its far end gone, never set up): a
         # recovery replaces it without waiting for it to come back.
         self._call_dead = False
-        self._recovering = False
         # Peer connections made for this knock: one, unless media had to be rebuilt.
         self.calls_built = 0
 
@@ -413,18 +412,17 @@ class Consultation:
         self._call_dead = True
         self._post(ev.MediaLost())
 
-    async def rebuild_call(self) -> None:
+    def rebuild_call(self) -> None:
         """After an outage: the call we had if media comes back on it, else a new peer
         connection and offer for the same participant (engine.recovery); either way the
         patient stays admitted. One recovery at a time: a retry asked for meanwhile is
-        already being done."""
-        if self._recovering or self._client is None or self._ended:
+        already being done. The recovery is the consultation's own task, so ending the
+        consultation ends it too."""
+        if self._client is None or self._ended:
             return
-        self._recovering = True
-        try:
-            await self._recover()
-        finally:
-            self._recovering = False
+        if any(t.get_name() == "recover" and not t.done() for t in self._tasks):
+            return
+        self._spawn(self._recover(), name="recover")
 
     async def _recover(self) -> None:
         assert self._client is not None

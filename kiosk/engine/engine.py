@@ -295,7 +295,7 @@ class Engine:
                 self._knock(command)
             case cmd.RebuildCall():
                 if self._consultation is not None:
-                    self._spawn(self._consultation.rebuild_call())
+                    self._consultation.rebuild_call()
             case cmd.EndCall():
                 self._end_consultation()
             case cmd.Wipe():

@@ -72,8 +72,10 @@ class Call:
         *,
         mend_gaps: bool = True,
     ) -> None:
-        """`mend_gaps` (the kiosk's own): after a gap in the inbound media, restart the
-        video jitter buffer and ask for a keyframe. Off only to measure aiortc on its own."""
+        """`mend_gaps` (the kiosk's own mends, `media.aiortc_hooks`): play through lost audio
+        packets, speak Opus with in-band FEC, and after a gap in the inbound media restart
+        the video jitter buffer and ask for a keyframe. Off only to measure aiortc on its own
+        (the reconnect benchmark's "doing nothing")."""
         self.ice = ice or IceConfig()
         self._mend_gaps = mend_gaps
         self._clock = clock or MonotonicClock()
