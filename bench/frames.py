@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import emit, median, p95, time_ms
 
 from kiosk.base.memory import tune_malloc
@@ -28,7 +29,7 @@ from kiosk.devices.camera import CameraHub
 from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.vision.analysis import FrameAnalyser
 from kiosk.vision.frames import BgrFrame
-from kiosk.vision.scenes import SceneSpec, moving, render_scene
+from scenes.render import SceneSpec, moving, render_scene
 
 
 def camera_frames(count: int = 150) -> list[BgrFrame]:
@@ -73,7 +74,6 @@ def check_all_figures(runs: int = 3) -> dict[str, Any]:
     waiting only for the patient's voice), on a good scene at 640x480, 15 fps, with the chime
     played and heard through a private PulseAudio null sink. No network line: its time is
     the node's, not this machine's."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.support.pulse import start_pulse
 
     pulse = start_pulse()

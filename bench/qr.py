@@ -8,11 +8,12 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import emit, median, p95, time_ms
 
 from kiosk.base.memory import tune_malloc
 from kiosk.vision.qr import scan_frame
-from kiosk.vision.qr_testset import qr_frames
+from scenes.qr_codes import qr_frames
 
 
 def main(count: int = 200) -> None:

@@ -11,7 +11,7 @@ from kiosk.base.status import CheckStatus
 from kiosk.checks.live import DeviceChecks
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
-from kiosk.vision.scenes import SceneSpec, render_scene
+from scenes.render import SceneSpec, render_scene
 from tests.checks.scenes import SIZE, UnpluggedBetween, live, running_hub, sample
 
 RUNNING = (CheckStatus.RUNNING, "camera.checking")

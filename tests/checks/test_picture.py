@@ -12,7 +12,7 @@ from kiosk.checks.live import DeviceChecks
 from kiosk.checks.picture import PictureCheck, majority
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.synthetic import Renderer
-from kiosk.vision.scenes import FaceSpec, SceneSpec
+from scenes.render import FaceSpec, SceneSpec
 from tests.checks.scenes import live, running_hub, sample, switching
 
 TWO = SceneSpec(seed=3, faces=(FaceSpec(cx=0.3, height=0.3), FaceSpec(cx=0.7, height=0.3)))

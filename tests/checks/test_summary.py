@@ -13,7 +13,7 @@ from kiosk.config import KioskConfig
 from kiosk.engine.checks_runner import live_checks, run_quick_checks
 from kiosk.refnode.server import RefNode
 from kiosk.session.state import CheckStatus, CheckSummary
-from kiosk.vision.scenes import SceneSpec
+from scenes.render import SceneSpec
 from tests.checks.audio import running_audio
 from tests.checks.scenes import live, running_hub
 from tests.support.pulse import PulseServer

@@ -3,8 +3,8 @@ from __future__ import annotations
 import threading
 
 from kiosk.vision.qr import QrScanner, scan_frame
-from kiosk.vision.qr_testset import qr_frames
-from kiosk.vision.scenes import SceneSpec, render_scene
+from scenes.qr_codes import qr_frames
+from scenes.render import SceneSpec, render_scene
 
 
 def test_generated_codes_decode() -> None:

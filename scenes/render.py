@@ -1,10 +1,10 @@
 """Synthetic camera scenes, deterministic from a seed: a room, drawn faces, an ID-1 card,
 a QR code, and the lighting faults the checks look for.
 
-There is no camera on a build machine, so tests, benchmarks and the demo's synthetic camera
-use these. Faces are drawn (hair, skin oval, brows, eyes, nose shadow, mouth) with the dark
-eye band above bright cheeks that OpenCV's frontal-face Haar cascade keys on; the face tests
-prove the detector finds them. No image of a real person is involved.
+There is no camera on a build machine, so the tests and benchmarks draw what one would film.
+Faces are drawn (hair, skin oval, brows, eyes, nose shadow, mouth) with the dark eye band
+above bright cheeks that OpenCV's frontal-face Haar cascade keys on; the face tests prove the
+detector finds them. No image of a real person is involved.
 """
 
 from __future__ import annotations

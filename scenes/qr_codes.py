@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from kiosk.vision.frames import BgrFrame
-from kiosk.vision.scenes import FaceSpec, QrSpec, SceneSpec, render_scene
+from scenes.render import FaceSpec, QrSpec, SceneSpec, render_scene
 
 PAYLOAD = "https://join.nhn.no/webapp/conference/{alias}?role=guest"
 
