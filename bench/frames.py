@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import emit, median, p95, time_ms
 
+from kiosk.base.frames import BgrFrame
 from kiosk.base.memory import tune_malloc
 from kiosk.checks.live import first_decided, run_checks
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
 from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.vision.analysis import FrameAnalyser
-from kiosk.vision.frames import BgrFrame
 from scenes.render import SceneSpec, moving, render_scene
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import segno
 
-from kiosk.vision.frames import BgrFrame
+from kiosk.base.frames import BgrFrame
 
 ID1_ASPECT = 85.60 / 53.98
 

@@ -78,16 +78,19 @@ class DeviceChecks:
         return CheckReport(tuple(results), round(now - self.started, 3))
 
     async def pump_frames(self) -> None:
+        loop = asyncio.get_running_loop()
         seen, analysed_at = -1, 0.0
         while True:
             frame = self._hub.latest()
             if frame is not None and frame.seq != seen and self._hub.state is CameraState.RUNNING:
                 seen = frame.seq
-                self.camera.feed(frame.seq, frame.image, frame.captured_at)
+                # Reduced once, off the loop; the camera check and the picture share it.
+                grey = await loop.run_in_executor(self._analyser, frame.small_grey)
+                self.camera.feed(frame.seq, grey, frame.captured_at)
                 if frame.captured_at - analysed_at >= ANALYSE_EVERY_S:
                     analysed_at = frame.captured_at
-                    analysis = await asyncio.get_running_loop().run_in_executor(
-                        self._analyser, self.picture.analyse, frame.image
+                    analysis = await loop.run_in_executor(
+                        self._analyser, self.picture.analyse, grey
                     )
                     self.picture.add(frame.captured_at, analysis)
             await asyncio.sleep(FRAME_POLL_S)

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.vision.frames import BgrFrame, GreyFrame
+from kiosk.base.frames import BgrFrame, GreyFrame
 
 ID1_ASPECT = 85.60 / 53.98
 MIN_ASPECT, MAX_ASPECT = 1.45, 1.72

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.base.frames import GreyFrame
 from kiosk.vision.faces import WINDOW, FaceBox, FaceDetector
-from kiosk.vision.frames import GreyFrame
 
 MARGIN = 0.5  # of the face's size, searched on every side of its last box
 FOLLOW_SIZE = 1.2 * WINDOW  # the face's last size, in pixels of the shrunk neighbourhood

@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.base.frames import BgrFrame
 from kiosk.vision.card_quad import MAX_ASPECT, MIN_ASPECT, Focus, edge_map, find_quad, refine
-from kiosk.vision.frames import BgrFrame
 
 ID1_ASPECT = 85.60 / 53.98
 DETECT_WIDTH = 320

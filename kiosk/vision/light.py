@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.base.frames import GreyFrame
 from kiosk.base.status import CheckStatus
 from kiosk.vision.faces import FaceBox
-from kiosk.vision.frames import GreyFrame
 
 BACKLIGHT_BRIGHT_SHARE = 0.20  # of the background at Y >= 230
 BACKLIGHT_SUBJECT_MEAN = 90.0

@@ -16,7 +16,7 @@ import numpy as np
 from pyzbar import pyzbar
 from pyzbar.pyzbar import ZBarSymbol
 
-from kiosk.vision.frames import BgrFrame, GreyFrame
+from kiosk.base.frames import BgrFrame, GreyFrame
 
 _QR_ONLY = [ZBarSymbol.QRCODE]
 

@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager
 
 import numpy as np
 
+from kiosk.base.frames import BgrFrame
 from kiosk.devices.camera import CameraHub
-from kiosk.devices.frames import BgrImage
 from kiosk.devices.synthetic import Renderer, SyntheticCamera
 from kiosk.devices.v4l2 import CameraUnavailable
 from scenes.render import SceneSpec, render_scene
@@ -62,7 +62,7 @@ class UnpluggedBetween(SyntheticCamera):
             raise CameraUnavailable("the test camera is unplugged")
         super().open()
 
-    def read(self) -> BgrImage | None:
+    def read(self) -> BgrFrame | None:
         return None if self._gone() else super().read()
 
 

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from kiosk.base.frames import small_grey
 from kiosk.base.status import CheckStatus
 from kiosk.checks.live import DeviceChecks
 from kiosk.checks.picture import PictureCheck, majority
@@ -87,8 +88,8 @@ async def test_turning_the_light_on_turns_the_line_green_within_a_second() -> No
 
 def test_a_single_odd_frame_does_not_flip_the_verdict_but_a_lasting_change_does() -> None:
     picture = PictureCheck()
-    good = picture.analyse(live(SceneSpec(seed=1))(0.0))
-    dark = picture.analyse(live(SceneSpec(seed=1, brightness=0.25))(0.0))
+    good = picture.analyse(small_grey(live(SceneSpec(seed=1))(0.0)))
+    dark = picture.analyse(small_grey(live(SceneSpec(seed=1, brightness=0.25))(0.0)))
     # Five analyses a second; one dark frame (a hand passing the lens) among good ones.
     for i, analysis in enumerate([good] * 5 + [dark] + [good] * 2):
         picture.add(i * 0.2, analysis)
