@@ -45,7 +45,9 @@ def child() -> None:
 
     async def run() -> None:
         config = KioskConfig(camera="synthetic")
-        async with running_engine(config) as engine:
+        # As the terminal starts: what the start screen does not need is imported only
+        # once it is drawn, when this run ends.
+        async with running_engine(config, preload=False) as engine:
             marks["engine_started"] = time.time()
             app = KioskApp(engine)
 

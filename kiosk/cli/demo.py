@@ -81,8 +81,9 @@ async def windowed(admit_after_s: float) -> str | None:
     async with demo_node(admit_after_s) as demo:
         print(f"Demo: type the number {demo.room.alias} on the kiosk.", flush=True)
         config = demo_config(demo.base_url)
-        async with running_engine(config, echo_cancel=True) as engine:
+        async with running_engine(config, echo_cancel=True, preload=False) as engine:
             app = KioskApp(engine, fullscreen=config.fullscreen)
+            app.on_first_frame = engine.preload
             return await run_until_signal(app)
 
 
