@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.base.frames import BgrFrame
+from kiosk.base.frames import BgrFrame, small_colour
 from kiosk.vision.card_quad import MAX_ASPECT, MIN_ASPECT, Focus, edge_map, find_quad, refine
 
 ID1_ASPECT = 85.60 / 53.98
@@ -93,7 +93,8 @@ def find_card(frame: BgrFrame, guide: Guide | None = None) -> tuple[Corners, boo
     """
     h, w = frame.shape[:2]
     g = Guide.centred(w, h) if guide is None else guide
-    _, small, scale = _downscaled(frame)
+    small = small_colour(frame, min(DETECT_WIDTH, w))
+    scale = w / small.shape[1]
     sw, sh = small.shape[1], small.shape[0]
     focus = Focus(
         g.x * sw, g.y * sh, (g.x + g.w) * sw, (g.y + g.h) * sh, MIN_FILL * g.w * sw * g.h * sh
@@ -105,27 +106,6 @@ def find_card_quad(frame: BgrFrame) -> Corners | None:
     """The corners of the card-shaped quadrilateral in `frame`, or None."""
     found = find_card(frame)
     return None if found is None else found[0]
-
-
-def _downscaled(frame: BgrFrame) -> tuple[BgrFrame, BgrFrame, float]:
-    """Colour copies about 2 × DETECT_WIDTH and DETECT_WIDTH wide, and the scale of the small.
-
-    Halving twice hits OpenCV's fast integer-factor paths at 1280 × 720; one direct resize
-    to 320 is several times slower.
-    """
-    w = frame.shape[1]
-    mid_w = min(w, 2 * DETECT_WIDTH)
-    mid = _shrink(frame, mid_w)
-    small = _shrink(mid, min(DETECT_WIDTH, mid_w))
-    return mid, small, w / small.shape[1]
-
-
-def _shrink(image: BgrFrame, width: int) -> BgrFrame:
-    h, w = image.shape[:2]
-    if w == width:
-        return image
-    size = (width, max(1, round(h * width / w)))
-    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def _find(

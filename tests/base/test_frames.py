@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.base.frames import small_grey
+from kiosk.base.frames import small_colour, small_grey
 from scenes.render import moving
 
 
@@ -30,6 +30,17 @@ def test_small_grey_is_the_area_average_of_the_grey_frame(size: tuple[int, int])
     assert small.shape == expected.shape == (round(size[1] * 320 / size[0]), 320)
     assert small.dtype == np.uint8 and small.flags.c_contiguous
     # Halving twice rounds twice: at most one grey level from the single area average.
+    assert int(np.abs(small.astype(np.int16) - expected).max()) <= 1
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 480), (800, 600)])
+def test_small_colour_is_the_area_average_of_the_frame(size: tuple[int, int]) -> None:
+    frame = moving(0.3, size=size)
+    expected = cv2.resize(
+        frame, (320, round(size[1] * 320 / size[0])), interpolation=cv2.INTER_AREA
+    )
+    small = small_colour(frame)
+    assert small.shape == expected.shape and small.dtype == np.uint8
     assert int(np.abs(small.astype(np.int16) - expected).max()) <= 1
 
 
