@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
@@ -178,6 +177,26 @@ def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
     return np.stack([(b1 * c2 - c1 * b2) / w, (c1 * a2 - a1 * c2) / w], axis=-1)
 
 
+def _sides_ok(
+    lines: _LineSet, start: npt.NDArray[np.float64], end: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """For each line (rows) and pair of lines crossing it (columns), whether the side between
+    the two crossings (`start`, `end`: where along the line they are) lies within the line's
+    edges and is mostly covered by them; for a whole outline, then for one running off the
+    frame, whose sides run right up to the border while a whole one's may be broken by
+    fingers. The frame border itself always passes."""
+    s_lo, s_hi = np.minimum(start, end), np.maximum(start, end)
+    span = s_hi - s_lo
+    t_min, t_max = lines.t_min[:, None], lines.t_max[:, None]
+    covered = lines.cover[:, None] >= 0.45 * span
+    border = lines.border[:, None]
+    judged = []
+    for slack, share in ((0.12 * span + 2.0, 0.45), (4.0, 0.8)):
+        overlap = np.minimum(s_hi, t_max + slack) - np.maximum(s_lo, t_min - slack)
+        judged.append(((overlap >= share * span) & covered) | border)
+    return judged[0], judged[1]
+
+
 @dataclass(frozen=True)
 class Focus:
     """Where a card is held (x0, y0, x1, y1 in the searched frame's pixels): a whole outline
@@ -214,41 +233,33 @@ def find_quad(
     v_clip = np.asarray(ver.border[vp].any(axis=1), dtype=np.bool_)[None, :]
     lo = np.where(v_clip, 0.3 * MIN_ASPECT, 0.85 * MIN_ASPECT)
     hi = np.where(h_clip, MAX_ASPECT / 0.3, 1.15 * MAX_ASPECT)
-    hi_idx, vi_idx = np.nonzero((ratio >= lo) & (ratio <= hi) & ~(h_clip & v_clip))
-    if len(hi_idx) == 0:
+    fits = (ratio >= lo) & (ratio <= hi) & ~(h_clip & v_clip)
+    if not fits.any():
         return None
-    top, right = hp[hi_idx, 0], vp[vi_idx, 1]
-    bottom, left = hp[hi_idx, 1], vp[vi_idx, 0]
     # every corner is where one horizontal line meets one vertical line: meet each such pair
-    # once, and where along both lines that is, then look the combinations up
+    # once, and where along both lines that is
     at = _meet(hor.abc[:, None, :], ver.abc[None, :, :])  # H × V × 2
     along_h = at[..., 0] * hor.abc[:, None, 1] - at[..., 1] * hor.abc[:, None, 0]
     along_v = at[..., 0] * ver.abc[None, :, 1] - at[..., 1] * ver.abc[None, :, 0]
-    corner = ((top, left), (top, right), (bottom, right), (bottom, left))
-    quads = np.stack([at[i, k] for i, k in corner], axis=1)
-    t0 = np.stack([along_h[top, left], along_v[top, right], along_h[bottom, right],
-                   along_v[bottom, left]], axis=1)  # fmt: skip
-    t1 = np.stack([along_h[top, right], along_v[bottom, right], along_h[bottom, left],
-                   along_v[top, left]], axis=1)  # fmt: skip
-
-    def per_side(h_field: npt.NDArray[Any], v_field: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return np.stack([h_field[top], v_field[right], h_field[bottom], v_field[left]], axis=1)
-
-    border = per_side(hor.border, ver.border)
-    t_min, t_max = per_side(hor.t_min, ver.t_min), per_side(hor.t_max, ver.t_max)
-    cover = per_side(hor.cover, ver.cover)
-    # each real side must lie within its line's edges, and be mostly covered by them
-    s_lo, s_hi = np.minimum(t0, t1), np.maximum(t0, t1)
-    span = s_hi - s_lo
-    # a clipped card's sides run right up to the border; a whole one's may be broken by fingers
-    clipped = border.any(axis=1, keepdims=True)
-    slack = np.where(clipped, 4.0, 0.12 * span + 2.0)
-    overlap = np.minimum(s_hi, t_max + slack) - np.maximum(s_lo, t_min - slack)
-    on_edges = (overlap >= np.where(clipped, 0.8 * span, 0.45 * span)) & (cover >= 0.45 * span)
-    keep = (on_edges | border).all(axis=1)
-    quads, border = quads[keep], border[keep]
-    if len(quads) == 0:
+    # Whether a side lies on its line's edges depends only on its line and the two lines
+    # crossing it (and on whether the outline runs off the frame): judged once for each
+    # line and pair of crossing lines, then looked up for every combination.
+    top = _sides_ok(hor, along_h[:, vp[:, 0]], along_h[:, vp[:, 1]])  # 2 × H × pairs of V
+    side = _sides_ok(ver, along_v[hp[:, 0]].T, along_v[hp[:, 1]].T)  # 2 × V × pairs of H
+    on_edges = [
+        top[k][hp[:, 0]] & top[k][hp[:, 1]] & side[k][vp[:, 0]].T & side[k][vp[:, 1]].T
+        for k in (0, 1)
+    ]
+    hi_idx, vi_idx = np.nonzero(fits & np.where(h_clip | v_clip, on_edges[1], on_edges[0]))
+    if len(hi_idx) == 0:
         return None
+    top_i, right_i = hp[hi_idx, 0], vp[vi_idx, 1]
+    bottom_i, left_i = hp[hi_idx, 1], vp[vi_idx, 0]
+    corner = ((top_i, left_i), (top_i, right_i), (bottom_i, right_i), (bottom_i, left_i))
+    quads = np.stack([at[i, k] for i, k in corner], axis=1)
+    border = np.stack(
+        [hor.border[top_i], ver.border[right_i], hor.border[bottom_i], ver.border[left_i]], axis=1
+    )
     keep = _shape_ok(quads, border, w, h)
     if focus is not None:
         centre = quads.mean(axis=1)
@@ -261,7 +272,7 @@ def find_quad(
     near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     support, strict = _support(near, quads, border, colour)
     real = ~border
-    clipped = border.any(axis=1)
+    clipped = np.asarray(border.any(axis=1), dtype=np.bool_)
     least = np.where(clipped, CLIPPED_SIDE_SUPPORT, MIN_SIDE_SUPPORT)
     side_ok = np.where(real, support >= least[:, None], True).all(axis=1)
     mean = (support * real).sum(axis=1) / real.sum(axis=1)
