@@ -113,20 +113,27 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
     sin_between = np.abs(a[:, None] * b[None, :] - b[:, None] * a[None, :])
     dist = np.abs(a[:, None] * mid[None, :, 0] + b[:, None] * mid[None, :, 1] + c[:, None])
     same = (sin_between < math.sin(math.radians(4.0))) & (dist < 2.5)  # row i: on i's line
-    taken = np.zeros(len(segs), bool)
+    # Greedy, longest first: only the grouping is sequential. Each row of `same` as a Python
+    # int (bit j: segment j), so the loop does no numpy call per seed.
+    rows_bits = np.packbits(same, axis=1, bitorder="little")
+    on_line = [int.from_bytes(row.tobytes(), "little") for row in rows_bits]
+    taken = 0
     seeds: list[int] = []
-    members: list[npt.NDArray[np.bool_]] = []
-    for i in np.argsort(-length):  # greedy, longest first: only the grouping is sequential
-        if taken[i]:
+    groups: list[int] = []
+    for i in np.argsort(-length).tolist():
+        if taken >> i & 1:
             continue
-        member = same[i] & ~taken
+        member = on_line[i] & ~taken
         taken |= member
-        seeds.append(int(i))
-        members.append(member)
-    rows: dict[bool, list[tuple[float, ...]]] = {True: [], False: []}
+        seeds.append(i)
+        groups.append(member)
+    width = rows_bits.shape[1]
+    tables: dict[bool, npt.NDArray[np.float64]] = {}
     if seeds:
         k = np.array(seeds)
-        m = np.array(members)
+        packed = np.frombuffer(b"".join(g.to_bytes(width, "little") for g in groups), np.uint8)
+        m = np.unpackbits(packed.reshape(len(groups), width), axis=1, bitorder="little")
+        m = m[:, : len(segs)].astype(bool)
         ux, uy = b[k][:, None], -a[k][:, None]  # along each seed's line
         t0 = segs[None, :, 0] * ux + segs[None, :, 1] * uy
         t1 = segs[None, :, 2] * ux + segs[None, :, 3] * uy
@@ -136,17 +143,17 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
         for side in (True, False):  # the best-covered lines only
             at = np.flatnonzero(is_h[k] == side)
             best = at[np.argsort(-cover[at], kind="stable")][:MAX_LINES]
-            rows[side] = [
-                (float(a[k[j]]), float(b[k[j]]), float(c[k[j]]),
-                 float(lo[j]), float(hi[j]), float(cover[j]), 0.0)
-                for j in best
-            ]  # fmt: skip
+            line = k[best]
+            columns = (a[line], b[line], c[line], lo[best], hi[best], cover[best])
+            tables[side] = np.column_stack([*columns, np.zeros(len(best))])
     big = 1e6
-    rows[True] += [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)]
-    rows[False] += [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)]
+    frame_sides = {
+        True: [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)],
+        False: [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)],
+    }
     out = []
     for side in (True, False):
-        table = np.array(rows[side], dtype=np.float64)
+        table = np.vstack([tables.get(side, np.zeros((0, 7))), np.array(frame_sides[side])])
         out.append(_LineSet(table[:, :3], table[:, 3], table[:, 4], table[:, 5], table[:, 6] > 0))
     return out[0], out[1]
 
