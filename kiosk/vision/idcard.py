@@ -6,10 +6,12 @@ refined on the edge pixels along each side; a card running off the frame is foun
 the frame border as one side. Sharpness is the variance of the Laplacian on the card
 rectified from the full frame to 320 px wide; glare the share of saturated, colourless
 pixels (V >= 250 and S <= 40, under 1.5 % as in the reference) on every second pixel of it.
+Both are judged only once the outline is right: until then the hint is about the outline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -80,9 +82,10 @@ class CardMeasure:
     fill: float  # card area over guide area
     edge_margin: float  # nearest corner to the frame border, fraction of the frame width
     skew_deg: float  # worst angle of a card edge from the frame axes
-    sharpness: float  # variance of the Laplacian on the rectified card
-    glare: float  # share of card pixels that are saturated and colourless
     clipped: bool = False  # part of the card is outside the frame
+    # The face, judged only once the outline is right (None before):
+    sharpness: float | None = None  # variance of the Laplacian on the rectified card
+    glare: float | None = None  # share of card pixels that are saturated and colourless
 
 
 def find_card(frame: BgrFrame, guide: Guide | None = None) -> tuple[Corners, bool] | None:
@@ -150,22 +153,25 @@ def skew_deg(q: Corners) -> float:
 def measure_card(
     frame: BgrFrame, quad: Corners, guide: Guide, clipped: bool = False
 ) -> CardMeasure:
+    """The card's outline, and, when the outline is right, its face: rectifying and judging
+    the face is most of a measure's time, and a card to move or turn gets that hint first."""
     h, w = frame.shape[:2]
-    card = _card_face(frame, quad)
     area = float(cv2.contourArea(quad))
     margin = float(
         min(quad[:, 0].min(), quad[:, 1].min(), w - 1 - quad[:, 0].max(), h - 1 - quad[:, 1].max())
     )
-    return CardMeasure(
+    outline = CardMeasure(
         corners=tuple((float(x), float(y)) for x, y in quad),
         aspect=_aspect(quad),
         fill=area / (guide.w * w * guide.h * h),
         edge_margin=max(0.0, margin) / w,
         skew_deg=skew_deg(quad),
-        sharpness=_sharpness(card),
-        glare=_glare(card),
         clipped=clipped,
     )
+    if _outline_hint(outline) is not None:
+        return outline
+    card = _card_face(frame, quad)
+    return dataclasses.replace(outline, sharpness=_sharpness(card), glare=_glare(card))
 
 
 def _card_face(frame: BgrFrame, quad: Corners) -> BgrFrame:
@@ -200,6 +206,18 @@ def hint_for(measure: CardMeasure | None) -> str:
     """The single most useful thing to tell the patient, in priority order."""
     if measure is None:
         return "card.none"
+    outline = _outline_hint(measure)
+    if outline is not None:
+        return outline
+    if measure.glare is None or measure.glare >= MAX_GLARE:
+        return "card.glare"
+    if measure.sharpness is None or measure.sharpness < MIN_SHARPNESS:
+        return "card.hold_still"
+    return "card.ok"
+
+
+def _outline_hint(measure: CardMeasure) -> str | None:
+    """What the outline alone says is wrong, first things first, or None."""
     if measure.clipped:  # its size is unknown until all of it is in view
         return "card.inside_frame"
     if measure.fill < MIN_FILL:
@@ -210,11 +228,7 @@ def hint_for(measure: CardMeasure | None) -> str:
         return "card.inside_frame"
     if measure.skew_deg > MAX_SKEW_DEG:
         return "card.straighten"
-    if measure.glare >= MAX_GLARE:
-        return "card.glare"
-    if measure.sharpness < MIN_SHARPNESS:
-        return "card.hold_still"
-    return "card.ok"
+    return None
 
 
 @dataclass(frozen=True)
