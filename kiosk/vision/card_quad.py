@@ -106,21 +106,56 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
     is_h = np.minimum(theta, math.pi - theta) <= tilt
     # a side further from the frame axes than MAX_TILT_DEG is no card side: drop it early
     upright = is_h | (np.abs(theta - math.pi / 2) <= tilt)
-    segs, length, theta, is_h = segs[upright], length[upright], theta[upright], is_h[upright]
-    a, b, c, mid = a[upright], b[upright], c[upright], mid[upright]
+    big = 1e6
+    frame_sides = {
+        True: [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)],
+        False: [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)],
+    }
+    # longest first, over both kinds, as when they were grouped together
+    rank = np.empty(len(segs), np.intp)
+    rank[np.flatnonzero(upright)[np.argsort(-length[upright])]] = np.arange(upright.sum())
+    out = []
+    for side in (True, False):
+        # Segments within 4 degrees of each other are of one kind, so each kind is grouped on
+        # its own: two smaller square tables instead of one.
+        sel = np.flatnonzero(upright & (is_h == side))
+        sel = sel[np.argsort(rank[sel])]
+        table = np.vstack(
+            [_best_lines(segs[sel], length[sel], a[sel], b[sel], c[sel], mid[sel]),
+             np.array(frame_sides[side])]
+        )  # fmt: skip
+        out.append(_LineSet(table[:, :3], table[:, 3], table[:, 4], table[:, 5], table[:, 6] > 0))
+    return out[0], out[1]
+
+
+def _best_lines(
+    segs: npt.NDArray[np.float64],
+    length: npt.NDArray[np.float64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    c: npt.NDArray[np.float64],
+    mid: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """The MAX_LINES best-covered lines through segments of one kind (longest first), as
+    rows of (a, b, c, t_min, t_max, cover, 0): each line seeded by the longest segment not yet
+    on one, with every segment near-collinear with it."""
+    if len(segs) == 0:
+        return np.zeros((0, 7))
     # |sin| of the angle between two segments, from their unit normals: under 4 degrees
     # either way (modulo a half turn) is the same direction
     sin_between = np.abs(a[:, None] * b[None, :] - b[:, None] * a[None, :])
-    dist = np.abs(a[:, None] * mid[None, :, 0] + b[:, None] * mid[None, :, 1] + c[:, None])
-    same = (sin_between < math.sin(math.radians(4.0))) & (dist < 2.5)  # row i: on i's line
+    dist = np.multiply.outer(a, mid[:, 0])
+    dist += np.multiply.outer(b, mid[:, 1])
+    dist += c[:, None]
+    same = (sin_between < math.sin(math.radians(4.0))) & (np.abs(dist) < 2.5)  # row i: i's line
     # Greedy, longest first: only the grouping is sequential. Each row of `same` as a Python
-    # int (bit j: segment j), so the loop does no numpy call per seed.
+    # int (bit j: segment j), so the loop does no numpy call per line found.
     rows_bits = np.packbits(same, axis=1, bitorder="little")
     on_line = [int.from_bytes(row.tobytes(), "little") for row in rows_bits]
     taken = 0
     seeds: list[int] = []
     groups: list[int] = []
-    for i in np.argsort(-length).tolist():
+    for i in range(len(segs)):  # they come longest first
         if taken >> i & 1:
             continue
         member = on_line[i] & ~taken
@@ -128,34 +163,20 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
         seeds.append(i)
         groups.append(member)
     width = rows_bits.shape[1]
-    tables: dict[bool, npt.NDArray[np.float64]] = {}
-    if seeds:
-        k = np.array(seeds)
-        packed = np.frombuffer(b"".join(g.to_bytes(width, "little") for g in groups), np.uint8)
-        m = np.unpackbits(packed.reshape(len(groups), width), axis=1, bitorder="little")
-        m = m[:, : len(segs)].astype(bool)
-        ux, uy = b[k][:, None], -a[k][:, None]  # along each seed's line
-        t0 = segs[None, :, 0] * ux + segs[None, :, 1] * uy
-        t1 = segs[None, :, 2] * ux + segs[None, :, 3] * uy
-        lo = np.where(m, np.minimum(t0, t1), np.inf).min(axis=1)
-        hi = np.where(m, np.maximum(t0, t1), -np.inf).max(axis=1)
-        cover = np.minimum(hi - lo, (m * length[None, :]).sum(axis=1))
-        for side in (True, False):  # the best-covered lines only
-            at = np.flatnonzero(is_h[k] == side)
-            best = at[np.argsort(-cover[at], kind="stable")][:MAX_LINES]
-            line = k[best]
-            columns = (a[line], b[line], c[line], lo[best], hi[best], cover[best])
-            tables[side] = np.column_stack([*columns, np.zeros(len(best))])
-    big = 1e6
-    frame_sides = {
-        True: [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)],
-        False: [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)],
-    }
-    out = []
-    for side in (True, False):
-        table = np.vstack([tables.get(side, np.zeros((0, 7))), np.array(frame_sides[side])])
-        out.append(_LineSet(table[:, :3], table[:, 3], table[:, 4], table[:, 5], table[:, 6] > 0))
-    return out[0], out[1]
+    k = np.array(seeds)
+    packed = np.frombuffer(b"".join(g.to_bytes(width, "little") for g in groups), np.uint8)
+    m = np.unpackbits(packed.reshape(len(groups), width), axis=1, bitorder="little")
+    m = m[:, : len(segs)].astype(bool)
+    ux, uy = b[k][:, None], -a[k][:, None]  # along each seed's line
+    t0 = segs[None, :, 0] * ux + segs[None, :, 1] * uy
+    t1 = segs[None, :, 2] * ux + segs[None, :, 3] * uy
+    lo = np.where(m, np.minimum(t0, t1), np.inf).min(axis=1)
+    hi = np.where(m, np.maximum(t0, t1), -np.inf).max(axis=1)
+    cover = np.minimum(hi - lo, (m * length[None, :]).sum(axis=1))
+    best = np.argsort(-cover, kind="stable")[:MAX_LINES]  # the best-covered lines only
+    line = k[best]
+    columns = (a[line], b[line], c[line], lo[best], hi[best], cover[best])
+    return np.column_stack([*columns, np.zeros(len(best))])
 
 
 def _pairs(
