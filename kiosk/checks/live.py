@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -26,6 +25,7 @@ from kiosk.checks.turn import TurnTarget
 from kiosk.checks.verdict import CheckReport, CheckResult
 from kiosk.devices.audio import BLOCK, AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
+from kiosk.vision.worker import vision_worker
 
 FRAME_POLL_S = 0.02
 ANALYSE_EVERY_S = 0.2
@@ -53,9 +53,7 @@ class DeviceChecks:
         self.speaker = SpeakerCheck()
         self.network = NetworkCheck(network, turn) if network is not None else None
         self._leftover = np.zeros(0, np.int16)
-        # Its own worker: the loop's shared executor also resolves names and serves others,
-        # and the picture must keep being judged whatever they wait for.
-        self._analyser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-check")
+        self._analyser = vision_worker()
         self._chime_until = 0.0
 
     def report(self) -> CheckReport:
@@ -140,7 +138,6 @@ class DeviceChecks:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*tasks, return_exceptions=True)
-            self._analyser.shutdown(wait=False, cancel_futures=True)
 
 
 def run_checks(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, wait
 
 import cv2
 import numpy as np
@@ -19,6 +19,7 @@ from pyzbar import pyzbar
 from pyzbar.pyzbar import ZBarSymbol
 
 from kiosk.base.frames import BgrFrame, GreyFrame, small_grey
+from kiosk.vision.worker import vision_worker
 
 _QR_ONLY = [ZBarSymbol.QRCODE]
 CELL = 8  # pixels of the halved frame per cell of the edge map the code is looked for in
@@ -98,28 +99,32 @@ def scan_frame(frame: BgrFrame | GreyFrame) -> bytes | None:
 
 
 class QrScanner:
-    """At most one scan in flight on a worker thread; frames offered meanwhile replace each
-    other, so the newest is scanned next and the rest are dropped."""
+    """At most one scan in flight on the analysers' thread; frames offered meanwhile replace
+    each other, so the newest is scanned next and the rest are dropped."""
 
     def __init__(self, on_result: Callable[[bytes], None]) -> None:
         self._on_result = on_result
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qr")
         self._lock = threading.Lock()
         self._busy = False
+        self._closed = False
         self._pending: BgrFrame | None = None
+        self._running: Future[None] | None = None
         self.scanned = 0
         self.dropped = 0
 
     def offer(self, frame: BgrFrame) -> None:
         """Never blocks."""
         with self._lock:
+            if self._closed:
+                return
             if self._busy:
                 if self._pending is not None:
                     self.dropped += 1
                 self._pending = frame
                 return
             self._busy = True
-        self._pool.submit(self._run, frame).add_done_callback(self._done)
+            self._running = vision_worker().submit(self._run, frame)
+        self._running.add_done_callback(self._done)
 
     def _run(self, frame: BgrFrame) -> None:
         while True:
@@ -138,6 +143,10 @@ class QrScanner:
         future.result()
 
     def close(self) -> None:
+        """Drop what waits and return once the scan in flight (if any) is done."""
         with self._lock:
+            self._closed = True
             self._pending = None
-        self._pool.shutdown(wait=True)
+            running = self._running
+        if running is not None:
+            wait([running])
