@@ -12,6 +12,7 @@ how a card running off the frame is still seen; its other sides must then reach 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -184,7 +185,7 @@ def _pairs(
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
     """Index pairs (first, second), first nearer the origin, nearly parallel, not both the
     border, far enough apart (less when one is the border); and their distance."""
-    i, j = np.triu_indices(len(lines), 1)
+    i, j = _upper_pairs(len(lines))
     abc = lines.abc
     swap = -abc[i, 2] > -abc[j, 2]
     i, j = np.where(swap, j, i), np.where(swap, i, j)
@@ -194,6 +195,15 @@ def _pairs(
     keep = (cos >= math.cos(math.radians(MAX_PAIR_DIFF_DEG))) & ~(lines.border[i] & lines.border[j])
     keep &= gap >= np.where(either, min_clipped_gap, min_gap)
     return np.stack([i[keep], j[keep]], axis=1), gap[keep]
+
+
+@functools.cache
+def _upper_pairs(n: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Every pair i < j of n lines; n is at most MAX_LINES + 2, so few are ever kept."""
+    i, j = np.triu_indices(n, 1)
+    i.flags.writeable = False
+    j.flags.writeable = False
+    return i, j
 
 
 def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
