@@ -449,22 +449,26 @@ def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:
     cv2.polylines(band, [outline], True, 255, 5)
     ys, xs = np.nonzero(cv2.bitwise_and(edges[y0:y1, x0:x1], band))
     pts = np.stack([xs + x0, ys + y0], axis=1).astype(np.float32)
+    # all four sides at once: where each edge pixel lies along each side and off it
+    d = q[_NEXT] - q
+    length = np.hypot(d[:, 0], d[:, 1])
+    u = d / np.maximum(length, 1e-9)[:, None]
+    n = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    rel_x = pts[None, :, 0] - q[:, 0, None]
+    rel_y = pts[None, :, 1] - q[:, 1, None]
+    along = rel_x * u[:, 0, None] + rel_y * u[:, 1, None]
+    off = rel_x * n[:, 0, None] + rel_y * n[:, 1, None]
+    near = (np.abs(off) <= 1.6) & (along >= 0.08 * length[:, None])
+    near &= along <= 0.92 * length[:, None]
     lines: list[npt.NDArray[np.float64]] = []
     for k in range(4):
-        p0, p1 = q[k], q[(k + 1) % 4]
-        d = p1 - p0
-        length = float(np.hypot(*d))
-        u = d / max(length, 1e-9)
-        n = np.array([-u[1], u[0]])
-        rel = pts - p0
-        along, off = rel @ u, rel @ n
-        sel = (np.abs(off) <= 1.6) & (along >= 0.08 * length) & (along <= 0.92 * length)
-        if sel.sum() >= 8:
+        sel = near[k]
+        if np.count_nonzero(sel) >= 8:
             vx, vy, px, py = cv2.fitLine(pts[sel], cv2.DIST_L2, 0, 0.01, 0.01).ravel()
             a, b = -float(vy), float(vx)
             lines.append(np.array([a, b, -(a * px + b * py)]))
         else:
-            lines.append(np.array([n[0], n[1], -float(n @ p0)]))
+            lines.append(np.array([n[k, 0], n[k, 1], -float(n[k] @ q[k])]))
     sides = np.array(lines)
     out = _meet(np.roll(sides, 1, axis=0), sides)  # corner k: side k-1 meets side k
     if np.abs(out - q).max() > 3.0:  # a refit pulled astray by clutter along the side
