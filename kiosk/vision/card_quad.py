@@ -41,6 +41,8 @@ END_REACH_PX = 8.0  # of the searched frame: the stretch next to the border that
 MIN_END_SUPPORT = 0.8
 Lines = npt.NDArray[np.float64]  # n × 3, a·x + b·y + c = 0 with a² + b² = 1
 _NEXT = np.array([1, 2, 3, 0])  # corner k's successor round a quad; side k runs k → k+1
+_ALONG_SIDE = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)  # where a side's samples are
+_FROM_BORDER = np.linspace(1.0, END_REACH_PX, END_SAMPLES)  # pixels, where a reach is sampled
 
 
 @dataclass(frozen=True)
@@ -373,8 +375,7 @@ def _support(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per side, the share of sample points on an edge or a colour step (see `_on_edge`),
     and the share on an edge of the edge map alone."""
-    t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)
-    edge, step = _on_edge(near, colour, quads, quads[:, _NEXT], t)
+    edge, step = _on_edge(near, colour, quads, quads[:, _NEXT], _ALONG_SIDE)
     either = np.asarray((edge | step).mean(axis=2), dtype=np.float64)
     strict = np.asarray(edge.mean(axis=2), dtype=np.float64)
     return np.where(border, 1.0, either), np.where(border, 1.0, strict)
@@ -395,7 +396,7 @@ def _reach_border(
     at = np.stack([quads[rows, b], quads[rows, (b + 1) % 4]], axis=1)
     # points a fixed few pixels from the border: a card standing off it by more shows a gap
     length = np.maximum(np.hypot(*(at - far).transpose(2, 0, 1)), 1e-9)
-    t = 1.0 - np.linspace(1.0, END_REACH_PX, END_SAMPLES)[None, None, :] / length[..., None]
+    t = 1.0 - _FROM_BORDER[None, None, :] / length[..., None]
     edge, step = _on_edge(near, colour, far, at, t)
     hit = edge | step
     return np.asarray((hit.mean(axis=2) >= MIN_END_SUPPORT).all(axis=1), dtype=np.bool_)
@@ -425,7 +426,10 @@ def _on_edge(
     a, b = pts + normal, pts - normal
     ca = colour[_px(a[..., 1], h), _px(a[..., 0], w)].astype(np.int16)
     cb = colour[_px(b[..., 1], h), _px(b[..., 0], w)].astype(np.int16)
-    step = np.asarray(np.abs(ca - cb).max(axis=-1) >= MIN_COLOUR_STEP, dtype=np.bool_)
+    diff = np.abs(ca - cb)  # the most different channel decides; three slices beat a max
+    step = diff[..., 0] >= MIN_COLOUR_STEP
+    step |= diff[..., 1] >= MIN_COLOUR_STEP
+    step |= diff[..., 2] >= MIN_COLOUR_STEP
     return edge, step
 
 
