@@ -26,8 +26,8 @@ test-slow: deps venv
 	$(BIN)/pytest -m slow -p no:cacheprovider -s -v --durations=0 || [ $$? = 5 ]
 
 lint: venv
-	$(BIN)/ruff check kiosk tests bench
-	$(BIN)/ruff format --check kiosk tests bench
+	$(BIN)/ruff check kiosk scenes tests bench
+	$(BIN)/ruff format --check kiosk scenes tests bench
 
 typecheck: venv
 	$(BIN)/mypy

@@ -24,10 +24,12 @@ async def running_engine(
     on_task_failure: Callable[[BaseException], None] | None = None,
     watch_media: bool = True,
     echo_cancel: bool = False,
+    preload: bool = True,
 ) -> AsyncIterator[Engine]:
     """With `echo_cancel`, PulseAudio's canceller sits between the call and the room's
     speaker and microphone; it must start before the audio streams open so that they take
-    the cancelled devices."""
+    the cancelled devices. Without `preload`, the caller calls `engine.preload()` itself
+    (with a window: once the start screen is drawn)."""
     tune_malloc()
     echo = EchoCanceller(config.speaker, config.microphone, bypass=config.echo_cancel_bypass)
     echo_missing = False
@@ -56,6 +58,8 @@ async def running_engine(
     )
     engine.echo_cancel_missing = echo_missing
     await engine.start()
+    if preload:
+        engine.preload()
     try:
         yield engine
     finally:

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from kiosk.devices.frames import BgrImage, CameraFrame
+from kiosk.base.frames import BgrFrame
+from kiosk.devices.frames import CameraFrame
 from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.devices.v4l2 import CameraUnavailable, V4l2Camera
 
@@ -32,7 +33,7 @@ class FrameSource(Protocol):
 
     def open(self) -> None: ...
 
-    def read(self) -> BgrImage | None: ...
+    def read(self) -> BgrFrame | None: ...
 
     def close(self) -> None: ...
 
@@ -173,7 +174,7 @@ class CameraHub:
             except Exception:
                 log.exception("camera state listener failed")
 
-    def _publish(self, image: BgrImage) -> None:
+    def _publish(self, image: BgrFrame) -> None:
         image.flags.writeable = False
         with self._lock:
             self._seq += 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.devices.frames import BgrImage
+from kiosk.base.frames import BgrFrame
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class V4l2Camera:
             self.fps = fps
         self._capture = capture
 
-    def read(self) -> BgrImage | None:
+    def read(self) -> BgrFrame | None:
         if self._capture is None:
             return None
         ok, image = self._capture.read()

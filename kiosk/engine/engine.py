@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import importlib
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kiosk.base.clock import Clock, MonotonicClock
@@ -26,12 +28,8 @@ from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
 from kiosk.devices.frames import to_rgb
-from kiosk.engine.camera_vision import CardWatcher, QrJoinReader
-from kiosk.engine.checks_runner import live_checks
-from kiosk.engine.consultation import Consultation
 from kiosk.engine.timers import PhaseTimers
 from kiosk.engine.view import DeviceNotice, RgbFrame
-from kiosk.pexip.url_cache import forget_request_urls
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
@@ -39,7 +37,26 @@ from kiosk.session.reconnect import ReconnectPolicy
 from kiosk.session.state import ErrorKind, Phase, SessionState, Timing
 from kiosk.vision.idcard import CardStatus
 
+if TYPE_CHECKING:
+    from kiosk.engine.camera_vision import CardWatcher
+    from kiosk.engine.consultation import Consultation
+
 log = logging.getLogger(__name__)
+
+# What the start screen does not need (the checks, the camera readers, the call with its wire
+# client: aiortc, PyAV, aiohttp, zbar), imported where first used or ahead of that by
+# `Engine.preload`; importing them first put most of a second before the start screen here.
+LATER = (
+    "kiosk.engine.checks_runner",
+    "kiosk.engine.camera_vision",
+    "kiosk.engine.consultation",
+    "kiosk.pexip.url_cache",
+)
+
+
+def _import_later() -> None:
+    for name in LATER:
+        importlib.import_module(name)
 
 
 def timing_from(config: KioskConfig) -> Timing:
@@ -112,6 +129,7 @@ class Engine:
         self._card: CardWatcher | None = None
         self._card_task: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
+        self._preloading: threading.Thread | None = None
         self.echo_cancel_missing = False
         self._self_view_seq = -1
         self._self_view_rgb: RgbFrame | None = None
@@ -190,6 +208,14 @@ class Engine:
 
     async def start(self) -> None:
         self._runner = asyncio.get_running_loop().create_task(self._run(), name="engine")
+
+    def preload(self) -> None:
+        """Import what a session needs and the start screen does not (`LATER`) on a thread
+        of its own, so a patient's tap does not wait for it. With a window, call it once the
+        start screen is drawn: before, it competes with drawing it."""
+        if self._preloading is None:
+            self._preloading = threading.Thread(target=_import_later, name="preload", daemon=True)
+            self._preloading.start()
 
     async def stop(self) -> None:
         # The runner first, so no queued intent starts anything while we take things down.
@@ -368,6 +394,8 @@ class Engine:
         """Start or stop reading the camera for QR join codes and the ID-card guide."""
         scanning = after.phase in (Phase.NUMBER, Phase.NURSE)
         if scanning and self._qr_task is None:
+            from kiosk.engine.camera_vision import QrJoinReader
+
             reader = QrJoinReader(
                 self._camera,
                 self._config.allowed_hosts,
@@ -382,6 +410,8 @@ class Engine:
         if self._consultation is not None:
             self._consultation.show_id(showing)
         if showing and self._card is None:
+            from kiosk.engine.camera_vision import CardWatcher
+
             self._card = CardWatcher(self._camera)
             self._card_task = self._spawn(self._card.run())
         elif not showing and self._card is not None:
@@ -400,6 +430,8 @@ class Engine:
         return consultation.connection_quality()
 
     def _start_checks(self) -> None:
+        from kiosk.engine.checks_runner import live_checks
+
         async def checks() -> None:
             async for summary in live_checks(
                 self._camera,
@@ -418,6 +450,8 @@ class Engine:
         self.record.continue_at = self._clock.now()
         SESSION_SECRETS.add(knock.alias, knock.display_name)
         display_name = knock.display_name or self._config.display_name
+        from kiosk.engine.consultation import Consultation
+
         consultation = Consultation(
             config=self._config,
             camera=self._camera,
@@ -473,6 +507,8 @@ class Engine:
         self._audio.volume = fresh.volume
         self._audio.muted = fresh.muted
         self._self_view_rgb = None
+        from kiosk.pexip.url_cache import forget_request_urls
+
         forget_request_urls()
         # The call's buffers are gone now; hand their memory back before the next patient.
         gc.collect()

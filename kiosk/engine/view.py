@@ -6,16 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
-
 from kiosk.base.clock import Clock
+from kiosk.base.frames import RgbFrame as RgbFrame  # the frames the view hands the UI
 from kiosk.config import KioskConfig
 from kiosk.session.events import Intent
 from kiosk.session.state import SessionState
 from kiosk.vision.idcard import CardStatus
-
-RgbFrame = npt.NDArray[np.uint8]  # height × width × 3, RGB, C-contiguous
 
 
 @dataclass(frozen=True)

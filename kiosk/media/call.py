@@ -16,19 +16,17 @@ from typing import Any
 
 import av
 import numpy as np
-import numpy.typing as npt
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.base.frames import RgbFrame
 from kiosk.media import aiortc_hooks as hooks
 from kiosk.media.ice import IceConfig
 from kiosk.media.tracks import AudioOutput, SpeakerSink
 
 log = logging.getLogger(__name__)
-
-RgbFrame = npt.NDArray[np.uint8]
 
 
 class CallError(RuntimeError):

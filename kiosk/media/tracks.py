@@ -15,9 +15,10 @@ import cv2
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from kiosk.base.frames import BgrFrame as BgrImage
+from kiosk.base.frames import I420Frame as I420Image
 from kiosk.devices.audio import BLOCK, SAMPLE_RATE
 from kiosk.devices.camera import CameraHub
-from kiosk.devices.frames import BgrImage, I420Image
 from kiosk.devices.ringbuffer import Samples
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from kiosk.refnode.server import RefNode
 from kiosk.session import events as ev
 from kiosk.session.machine import initial_state, transition
 from kiosk.session.state import CheckStatus, CheckSummary, Phase
-from kiosk.vision.scenes import SceneSpec
+from scenes.render import SceneSpec
 from tests.checks.audio import running_audio
 from tests.checks.scenes import live, running_hub
 from tests.support.pulse import PulseServer

@@ -19,7 +19,7 @@ from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.engine.engine import Engine
 from kiosk.session import events as ev
 from kiosk.session.state import Phase, StaffRole
-from kiosk.vision.scenes import QrSpec, SceneSpec, render_scene
+from scenes.render import QrSpec, SceneSpec, render_scene
 
 CONFIG = KioskConfig(
     node_url="https://join.example.no",
