@@ -124,9 +124,11 @@ class QualityState:
 
 
 def keep_up(previous: QualitySample, sample: QualitySample, fps: float) -> float | None:
-    """Frames the track produced over frames it should have (None without time between)."""
+    """Frames the track produced over frames it should have (None without time between, or
+    before the encoder asked for its first frame: a call's set-up is not the CPU falling
+    behind)."""
     elapsed = sample.at - previous.at
-    if elapsed <= 0:
+    if elapsed <= 0 or previous.frames_sent == 0:
         return None
     return (sample.frames_sent - previous.frames_sent) / (fps * elapsed)
 

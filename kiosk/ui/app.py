@@ -18,9 +18,14 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ.setdefault("KIVY_NO_CONFIG", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+# No multisampling: the screens are flat colour, text and video, which gain nothing from it, and
+# a terminal without a GPU driver (software rendering) pays for every sample on each buffer swap,
+# on the loop that also carries the call.
+os.environ.setdefault("KCFG_GRAPHICS_MULTISAMPLES", "0")
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +49,7 @@ from kiosk.session.state import Phase, SessionState
 from kiosk.ui.i18n import ASSETS, N_, Catalogues, Translations
 from kiosk.ui.keys import KeyboardLock
 from kiosk.ui.messages import card_hint, device_notices, format_elapsed, notice_message
+from kiosk.ui.pace import DrawPace
 from kiosk.ui.screens import (
     SCREENS,
     InCallScreen,
@@ -117,6 +123,9 @@ class KioskApp(App):  # type: ignore[misc]
         self._session_number = -1
         self._idle_warning_since: float | None = None
         self._first_frame_sent = False
+        self._draw_pace = DrawPace(max_hz=VIDEO_HZ)
+        self._window_flip: Callable[[], None] | None = None
+        self._drawing_slow = False
         self._loaded_kv: list[str] = []
 
     # -- what the KV files call ---------------------------------------------------------------
@@ -163,7 +172,27 @@ class KioskApp(App):  # type: ignore[misc]
             Clock.schedule_interval(self._update_clock_texts, 0.25),
         ]
         Window.bind(on_flip=self._on_flip)
+        self._window_flip = Window.flip
+        Window.flip = self._timed_flip
         return root
+
+    def _timed_flip(self) -> None:
+        flip = self._window_flip
+        if flip is None:
+            return
+        started = time.perf_counter()
+        flip()
+        self._draw_pace.presented(time.perf_counter() - started)
+        slow = self._draw_pace.interval_s > 1.5 / VIDEO_HZ
+        if slow != self._drawing_slow:
+            # Worth knowing for IT: a terminal this slow to draw has no working GPU driver.
+            self._drawing_slow = slow
+            log.info(
+                "drawing %s: a frame takes %.0f ms to present, video redrawn every %.0f ms",
+                "slow" if slow else "fast again",
+                self._draw_pace.median_s * 1000,
+                self._draw_pace.interval_s * 1000,
+            )
 
     def on_stop(self) -> None:
         if self._unsubscribe is not None:
@@ -173,6 +202,9 @@ class KioskApp(App):  # type: ignore[misc]
             event.cancel()
         self._clock_events = []
         Window.unbind(on_flip=self._on_flip)
+        if self._window_flip is not None:
+            Window.flip = self._window_flip
+            self._window_flip = None
         self._keyboard.detach(Window)
         self.self_feed.clear()
         self.remote_feed.clear()
@@ -226,11 +258,14 @@ class KioskApp(App):  # type: ignore[misc]
     # -- clocks -------------------------------------------------------------------------------
 
     def _poll_video(self, _dt: float) -> None:
+        now = time.monotonic()
+        if not self._draw_pace.due(now):
+            return
         phase = self.state.phase
-        if phase in SELF_VIEW_PHASES:
-            self.self_feed.poll()
-        if phase is Phase.IN_CALL:
-            self.remote_feed.poll()
+        drew = phase in SELF_VIEW_PHASES and self.self_feed.poll()
+        drew = (phase is Phase.IN_CALL and self.remote_feed.poll()) or drew
+        if drew:
+            self._draw_pace.drawn(now)
         if self.state.show_id and phase in (Phase.IN_CALL, Phase.RECONNECTING):
             status = self.engine.card_status()
             self.card_hint = card_hint(status.hint if status is not None else None)

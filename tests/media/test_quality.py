@@ -35,7 +35,7 @@ class Feed:
         self.state = QualityState(rung=rung, changed_at=0.0)
         self.now = since_change
         self.times: list[float] = []
-        self.frames = 0
+        self.frames = 1  # the encoder has asked for its first frame
         self.packets = 0
         self.rungs: list[int] = []
         self._tick(0.0, 0.0, 1.0, sent=True, first=True)
@@ -155,6 +155,17 @@ def test_keep_up_ratio() -> None:
     assert keep_up(a, dataclasses.replace(a, at=12.0, frames_sent=130), 15.0) == 1.0
     assert keep_up(a, dataclasses.replace(a, at=12.0, frames_sent=115), 15.0) == 0.5
     assert keep_up(a, a, 15.0) is None
+    # The call's set-up, before the encoder asked for its first frame, is not falling behind.
+    start = QualitySample(10.0, 0, 0)
+    assert keep_up(start, dataclasses.replace(start, at=12.0, frames_sent=5), 15.0) is None
+
+
+def test_a_slow_call_set_up_does_not_step_down() -> None:
+    state = decide(QualityState(), QualitySample(0.0, 0, 0), POLICY)
+    # DTLS took 1.8 s: only 3 frames in the first 2 s, then the encoder keeps up.
+    state = decide(state, QualitySample(2.0, 3, 4, 0.02, 0.0, 1, 15.0), POLICY)
+    state = decide(state, QualitySample(2.5, 10, 12, 0.02, 0.0, 2, 15.0), POLICY)
+    assert (state.rung, state.sharp) == (0, False)
 
 
 def test_policy_refuses_thresholds_without_hysteresis() -> None:
@@ -316,9 +327,9 @@ def test_the_sharp_picture_only_where_the_encoder_keeps_up_with_room() -> None:
 
 def test_an_encoder_that_falls_behind_on_the_sharp_picture_is_not_asked_again_soon() -> None:
     state = QualityState(rung=0, changed_at=0.0, sharp=True)
-    previous = QualitySample(0.0, 0, 0, 0.05, 0.0)
+    previous = QualitySample(0.0, 1, 0, 0.05, 0.0)
     state = decide(state, previous, POLICY)
-    behind = QualitySample(1.0, 15, 20, 0.05, 0.0)  # 15 frames of 30 due
+    behind = QualitySample(1.0, 16, 20, 0.05, 0.0)  # 15 frames of 30 due
     state = decide(state, behind, POLICY)
     assert not state.sharp and state.rung == 0 and state.sharp_refused_at == 1.0
     assert "keep-up 0.50" in state.reason
