@@ -67,8 +67,9 @@ def held_card_frames(count: int = 30) -> list[np.ndarray]:
     return frames
 
 
-def card_figures(frame: np.ndarray) -> tuple[float, float] | None:
-    """The card's width in `frame` pixels and the kiosk's sharpness of it, or None."""
+def card_figures(frame: np.ndarray) -> tuple[float, float | None] | None:
+    """The card's width in `frame` pixels and the kiosk's sharpness of it (None where the
+    guide would first ask for the card to be moved, as in a 4:3 frame it fills), or None."""
     found = find_card(frame)
     if found is None:
         return None
@@ -76,11 +77,14 @@ def card_figures(frame: np.ndarray) -> tuple[float, float] | None:
     width = float(np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
     h, w = frame.shape[:2]
     measure = measure_card(frame, quad, Guide.centred(w, h), clipped)
-    return width, measure.sharpness if measure.sharpness is not None else float("nan")
+    return width, measure.sharpness
 
 
 async def read_at_clinician(bot: PractitionerBot, seconds: float) -> dict[str, Any]:
-    widths, sharpness, sizes, unread = [], [], set(), 0
+    widths: list[float] = []
+    sharpness: list[float] = []
+    sizes: set[str] = set()
+    unread = 0
     deadline = asyncio.get_running_loop().time() + seconds
     seen = None
     while asyncio.get_running_loop().time() < deadline:
@@ -96,7 +100,8 @@ async def read_at_clinician(bot: PractitionerBot, seconds: float) -> dict[str, A
             unread += 1
             continue
         widths.append(figures[0])
-        sharpness.append(figures[1])
+        if figures[1] is not None:
+            sharpness.append(figures[1])
     return {
         "card_px": round(statistics.median(widths), 1) if widths else None,
         "sharpness": round(statistics.median(sharpness), 1) if sharpness else None,
@@ -144,7 +149,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     assert expected_hint(HELD, SIZE) == "card.ok", "the scene must be a card held right"
     frames = await asyncio.to_thread(held_card_frames)
     at_camera = card_figures(frames[0])
-    assert at_camera is not None
+    assert at_camera is not None and at_camera[1] is not None
     results = {
         "transcoded": await one_mode(False, args.seconds, frames),
         "direct": await one_mode(True, args.seconds, frames),

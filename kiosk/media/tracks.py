@@ -141,6 +141,7 @@ class CameraVideoTrack(MediaStreamTrack):
 
     def _convert(self, image: BgrImage) -> None:
         send = self._format
+        image = crop_to_aspect(image, send.width, send.height)
         height, width = image.shape[:2]
         if (width, height) != (send.width, send.height):
             if self._scaled is None:
@@ -148,6 +149,24 @@ class CameraVideoTrack(MediaStreamTrack):
             cv2.resize(image, (send.width, send.height), self._scaled, 0, 0, cv2.INTER_AREA)
             image = self._scaled
         cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420, self._i420)
+
+
+def crop_to_aspect(image: BgrImage, width: int, height: int) -> BgrImage:
+    """The centre of `image` in the shape of `width` x `height` (a view, nothing copied).
+
+    The rungs are 4:3 and most cameras 16:9: scaled whole, a 16:9 picture sent as 640x480
+    would make the patient a third taller and thinner, and an ID card's proportions wrong at
+    the clinician's end. Cut from the sides (or top and bottom) instead."""
+    rows, cols = image.shape[:2]
+    if cols * height > rows * width:  # wider than wanted
+        keep = max(1, round(rows * width / height))
+        left = (cols - keep) // 2
+        return image[:, left : left + keep]
+    if cols * height < rows * width:  # taller than wanted
+        keep = max(1, round(cols * height / width))
+        top = (rows - keep) // 2
+        return image[top : top + keep]
+    return image
 
 
 def _black_i420(send: SendFormat) -> I420Image:
