@@ -16,18 +16,12 @@ from urllib.parse import urlsplit
 
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.base.memory import release_free_memory
-from kiosk.base.pins import (
-    PinHashError,
-    check_pin,
-    load_attempts,
-    runtime_directory,
-    save_attempts,
-)
 from kiosk.base.privacy import SESSION_SECRETS
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
 from kiosk.devices.frames import to_rgb
+from kiosk.engine.staff_pins import StaffPins
 from kiosk.engine.timers import PhaseTimers
 from kiosk.engine.view import DeviceNotice, RgbFrame
 from kiosk.session import commands as cmd
@@ -107,13 +101,13 @@ class Engine:
         self.task_failures: list[str] = []
         # Consultations ended by an unexpected exception (each one logged with its traceback).
         self.consultation_failures = 0
-        # Wrong staff PINs since start, for the metrics.
-        self.pin_failures_total = 0
         self._clock = clock or MonotonicClock()
         self._camera = camera
         self._audio = audio
-        self._state = initial_state(timing_from(config), language=config.default_language)
-        self._restore_pin_attempts()
+        self._pins = StaffPins(self._clock)
+        self._state = self._pins.restore(
+            initial_state(timing_from(config), language=config.default_language)
+        )
         self._queue: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._listeners: list[Callable[[SessionState], None]] = []
         self.observer_failures = 0
@@ -267,7 +261,7 @@ class Engine:
             log.debug("session %s ignored %s", before.phase.value, type(event).__name__)
             return
         self._state = step.state
-        self._keep_pin_attempts(before, step.state)
+        self._pins.keep(before, step.state)
         if step.state.phase is not before.phase:
             log.info(
                 "session %s -> %s on %s",
@@ -352,43 +346,13 @@ class Engine:
         if self._on_task_failure is not None:
             self._on_task_failure(exc)
 
-    def _restore_pin_attempts(self) -> None:
-        # Kept in the runtime directory, so restarting the kiosk gives no fresh guesses.
-        self._pin_dir = runtime_directory()
-        failures, locked_s = load_attempts(self._pin_dir, self._state.timing.pin_lockout_s)
-        if failures or locked_s:
-            self._state = dataclasses.replace(
-                self._state,
-                pin_failures=failures,
-                pin_locked_until=self._clock.now() + locked_s,
-            )
-
-    def _keep_pin_attempts(self, before: SessionState, after: SessionState) -> None:
-        if (before.pin_failures, before.pin_locked_until) == (
-            after.pin_failures,
-            after.pin_locked_until,
-        ):
-            return
-        if after.pin_failures > before.pin_failures:
-            self.pin_failures_total += 1
-        try:
-            save_attempts(
-                self._pin_dir, after.pin_failures, after.pin_locked_until - self._clock.now()
-            )
-        except OSError as exc:
-            log.error("could not keep the PIN attempts: %s", type(exc).__name__)
+    @property
+    def pin_failures_total(self) -> int:
+        """Wrong staff PINs since start, for the metrics."""
+        return self._pins.failures_total
 
     async def _check_pin(self, role: str, pin: str) -> None:
-        stored = (
-            self._config.nurse_pin_hash if role == "nurse" else self._config.maintenance_pin_hash
-        )
-        try:
-            ok = await asyncio.get_running_loop().run_in_executor(None, check_pin, pin, stored)
-        except PinHashError as exc:
-            log.error("the %s PIN hash in the configuration is unusable: %s", role, exc)
-            ok = False
-        log.info("%s PIN %s", role, "accepted" if ok else "refused")
-        self.post(ev.PinChecked(ok))
+        self.post(ev.PinChecked(await StaffPins.check(self._config, role, pin)))
 
     def _follow_camera(self, after: SessionState) -> None:
         """Start or stop reading the camera for QR join codes and the ID-card guide."""
