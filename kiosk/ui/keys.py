@@ -15,6 +15,7 @@ from kiosk.session.state import Phase, SessionState
 KEY_BACKSPACE = 8
 KEY_ENTER = 13
 KEY_NUMPAD_ENTER = 271
+ASCII_DIGITS = "0123456789"
 TYPING_PHASES = frozenset({Phase.NUMBER, Phase.NURSE, Phase.STAFF_PIN})
 
 
@@ -51,7 +52,8 @@ class KeyboardLock:
     ) -> bool:
         phase = self._view.state.phase
         if phase in TYPING_PHASES and not modifiers:
-            if codepoint and len(codepoint) == 1 and codepoint.isdigit():
+            # ASCII only: str.isdigit() also holds for "²" and other scripts' digits.
+            if codepoint and len(codepoint) == 1 and codepoint in ASCII_DIGITS:
                 self._view.send(ev.Digit(codepoint))
             elif key == KEY_BACKSPACE:
                 self._view.send(ev.DeleteDigit())
