@@ -32,6 +32,7 @@ DIRECT_ANSWER_WAIT_S = 50.0
 VERSION = {"version_id": "36", "pseudo_version": "79019.0.0"}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RoomHandler = Callable[[web.Request, Room, NodeParticipant], Awaitable[web.StreamResponse]]
 
 
 def _answer(result: Any, status: int = 200, outcome: str = "success") -> web.Response:
@@ -146,8 +147,8 @@ class RefNode:
                 web.post(conf + "/request_token", self._request_token),
                 web.post(conf + "/refresh_token", self._in_room(self._refresh_token)),
                 web.post(conf + "/release_token", self._in_room(self._release_token)),
-                web.post(conf + "/lock", self._in_room(self._lock)),
-                web.post(conf + "/unlock", self._in_room(self._unlock)),
+                web.post(conf + "/lock", self._in_room(self._locking(True))),
+                web.post(conf + "/unlock", self._in_room(self._locking(False))),
                 web.get(conf + "/events", self._in_room(self._events)),
                 web.post(part + "/calls", self._in_room(self._calls)),
                 web.post(part + "/unlock", self._in_room(self._admit)),
@@ -192,9 +193,7 @@ class RefNode:
             return web.Response(status=status, text="Bad Gateway" if status == 502 else "Timeout")
         return await handler(request)
 
-    def _in_room(
-        self, handler: Callable[[web.Request, Room, NodeParticipant], Awaitable[web.StreamResponse]]
-    ) -> Handler:
+    def _in_room(self, handler: RoomHandler) -> Handler:
         """Find the room (404 JSON if unknown) and the caller by token (403 if not valid)."""
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
@@ -300,21 +299,19 @@ class RefNode:
         room.remove(caller, None, why)
         return _answer(True)
 
-    async def _lock(
-        self, request: web.Request, room: Room, caller: NodeParticipant
-    ) -> web.Response:
-        if not caller.is_host:
-            return _answer("Only a host may lock the conference", status=403)
-        room.set_locked(True)
-        return _answer(True)
+    def _locking(self, locked: bool) -> RoomHandler:
+        """`lock` and `unlock`: the same host-only switch."""
+        verb = "lock" if locked else "unlock"
 
-    async def _unlock(
-        self, request: web.Request, room: Room, caller: NodeParticipant
-    ) -> web.Response:
-        if not caller.is_host:
-            return _answer("Only a host may unlock the conference", status=403)
-        room.set_locked(False)
-        return _answer(True)
+        async def handle(
+            request: web.Request, room: Room, caller: NodeParticipant
+        ) -> web.StreamResponse:
+            if not caller.is_host:
+                return _answer(f"Only a host may {verb} the conference", status=403)
+            room.set_locked(locked)
+            return _answer(True)
+
+        return handle
 
     async def _admit(
         self, request: web.Request, room: Room, caller: NodeParticipant
