@@ -90,7 +90,9 @@ async def badge_good_after(engine: Engine) -> float | None:
 
 async def hang_up(engine: Engine) -> None:
     engine.send(ev.HangUp())
-    await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
+    # From a call to the end screen; from the waiting room straight to the wipe.
+    done = (Phase.ENDED, Phase.WIPING, Phase.IDLE)
+    await engine.wait_for(lambda s: s.phase in done, 10)
 
 
 async def loss(
@@ -184,6 +186,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     def chosen(name: str) -> bool:
         return not wanted or name in wanted
 
+    def keep(name: str, figures: dict[str, Any]) -> None:
+        # Printed as each scenario ends, so a later failure does not lose the earlier ones.
+        results[name] = figures
+        print(name, figures, file=sys.stderr, flush=True)
+
     with NetLab() as lab:
         far = FarEnd(lab)
         waiting_far = FarEnd(lab, admit_after_s=3600.0)
@@ -191,23 +198,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         far.start()
         try:
             if chosen("loss30_delay300"):
-                results["loss30_delay300"] = await loss(far, lab, 30.0, 300.0, args.impair_s)
+                keep("loss30_delay300", await loss(far, lab, 30.0, 300.0, args.impair_s))
             if chosen("loss10_delay150"):
-                results["loss10_delay150"] = await loss(far, lab, 10.0, 150.0, args.impair_s)
+                keep("loss10_delay150", await loss(far, lab, 10.0, 150.0, args.impair_s))
             if chosen("flapping"):
-                results["flapping"] = await flapping(far, lab)
+                keep("flapping", await flapping(far, lab))
             if chosen("restart_in_call"):
-                results["restart_in_call"] = await restart(far, while_waiting=False)
+                keep("restart_in_call", await restart(far, while_waiting=False))
         finally:
             far.stop()
         if chosen("restart_waiting"):
             waiting_far.start()
             try:
-                results["restart_waiting"] = await restart(waiting_far, while_waiting=True)
+                keep("restart_waiting", await restart(waiting_far, while_waiting=True))
             finally:
                 waiting_far.stop()
-        for name, figures in results.items():
-            print(name, figures, flush=True)
     checks: dict[str, bool] = {}
     if "loss30_delay300" in results:
         r = results["loss30_delay300"]
