@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from kiosk.base.clock import Clock
 from kiosk.base.memory import tune_malloc
@@ -13,6 +14,9 @@ from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
 from kiosk.devices.echo import EchoCanceller
 from kiosk.engine.engine import Engine
+
+if TYPE_CHECKING:
+    from kiosk.media.tracks import SendFormat
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +29,17 @@ async def running_engine(
     watch_media: bool = True,
     echo_cancel: bool = False,
     preload: bool = True,
+    camera: CameraHub | None = None,
+    send_format: SendFormat | None = None,
 ) -> AsyncIterator[Engine]:
     """With `echo_cancel`, PulseAudio's canceller sits between the call and the room's
     speaker and microphone; it must start before the audio streams open so that they take
     the cancelled devices. Without `preload`, the caller calls `engine.preload()` itself
-    (with a window: once the start screen is drawn)."""
+    (with a window: once the start screen is drawn).
+
+    `camera` and `send_format` are for measuring a call at one fixed format: a hub the caller
+    made (started and stopped here like the configured one) instead of the configured camera,
+    and the format every call then sends without adapting. A terminal passes neither."""
     tune_malloc()
     echo = EchoCanceller(config.speaker, config.microphone, bypass=config.echo_cancel_bypass)
     echo_missing = False
@@ -42,9 +52,10 @@ async def running_engine(
             # The configured names are the room's PulseAudio devices, which the canceller now
             # wraps; the call must use the canceller's pair, which it made the defaults.
             microphone, speaker = "", ""
-    camera = CameraHub.from_config(
-        config.camera, config.camera_width, config.camera_height, config.camera_fps
-    )
+    if camera is None:
+        camera = CameraHub.from_config(
+            config.camera, config.camera_width, config.camera_height, config.camera_fps
+        )
     audio = AudioIO(microphone, speaker)
     camera.start()
     audio.start()
@@ -55,6 +66,7 @@ async def running_engine(
         clock=clock,
         on_task_failure=on_task_failure,
         watch_media=watch_media,
+        send_format=send_format,
     )
     engine.echo_cancel_missing = echo_missing
     await engine.start()

@@ -23,9 +23,9 @@ from kiosk.engine.view import RgbFrame
 from kiosk.engine.wire_terms import error_kind, ice_config
 from kiosk.media.call import Call, CallError
 from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_call
-from kiosk.media.quality import QualityController
+from kiosk.media.quality import QualityController, QualityPolicy
 from kiosk.media.signaling import connect, connect_direct
-from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
+from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack, SendFormat
 from kiosk.pexip import errors as wire_errors
 from kiosk.pexip import signals as wire
 from kiosk.pexip.answers import Token
@@ -75,6 +75,7 @@ class Consultation:
         host: str | None,
         post: Callable[[Consultation, ev.Event], None],
         watch_media: bool = True,
+        send_format: SendFormat | None = None,
     ) -> None:
         self._config = config
         self._camera = camera
@@ -87,6 +88,8 @@ class Consultation:
         # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline):
         # no outage watch, no recovery, no mending of gaps in the call.
         self._watch_media_enabled = watch_media
+        # Set only to measure the call's cost at one known format (the cost benchmark).
+        self._send_format = send_format
         self._client: InfinityClient | None = None
         self._conference: Conference | None = None
         self._call: Call | None = None
@@ -319,7 +322,11 @@ class Consultation:
         """From the moment media flows: send what the network and the CPU can carry."""
         self._cancel_named("send-quality")
         assert self._camera_track is not None
-        self._quality = QualityController(call.outbound_video, self._camera_track)
+        self._quality = QualityController(
+            call.outbound_video,
+            self._camera_track,
+            policy=QualityPolicy(pinned=self._send_format),
+        )
         self._quality.show_id(self._showing_id)
         self._spawn(self._quality.run(), name="send-quality")
 

@@ -34,6 +34,7 @@ from kiosk.vision.idcard import CardStatus
 if TYPE_CHECKING:
     from kiosk.engine.camera_vision import CardWatcher
     from kiosk.engine.consultation import Consultation
+    from kiosk.media.tracks import SendFormat
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,12 @@ class Engine:
         clock: Clock | None = None,
         on_task_failure: Callable[[BaseException], None] | None = None,
         watch_media: bool = True,
+        send_format: SendFormat | None = None,
     ) -> None:
         self._config = config
         self._watch_media = watch_media
+        # Only the cost benchmark sets it: calls then send this format and never adapt.
+        self._send_format = send_format
         # A failed engine task means the kiosk no longer knows what it is doing; on a terminal
         # this callback ends the process so systemd restarts it onto a clean start screen.
         self._on_task_failure = on_task_failure
@@ -426,6 +430,7 @@ class Engine:
             host=knock.host,
             post=self._post_from_consultation,
             watch_media=self._watch_media,
+            send_format=self._send_format,
         )
         self._consultation = consultation
         self._spawn(self._run_guarded(consultation))

@@ -80,6 +80,10 @@ class QualityPolicy:
     sharp: SendFormat | None = SHARP
     sharp_keep_up: float = 0.95  # the encoder kept up this well at the top rung
     sharp_retry_s: float = 300.0  # after the encoder fell behind on it
+    # One format whatever the link, the CPU or an ID card: a cost measured at a known size
+    # and rate means nothing if the picture adapts under the load being measured. Never set
+    # on a terminal; the stats are still read and the badge still follows the link.
+    pinned: SendFormat | None = None
 
     def __post_init__(self) -> None:
         if not (self.good_loss < self.bad_loss <= self.severe_loss):
@@ -289,7 +293,10 @@ class QualityController:
 
     @property
     def send(self) -> SendFormat:
-        """What the track sends now: the ID-card frames, the sharp picture or the rung's."""
+        """What the track sends now: the pinned format, the ID-card frames, the sharp picture
+        or the rung's."""
+        if self._policy.pinned is not None:
+            return self._policy.pinned
         if not self._showing_id:
             return self.state.send(self._policy)
         wanted = ID_CARD if self.state.rung <= 1 else ID_CARD_POOR

@@ -37,7 +37,30 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="start a practitioner bot in the first room that admits guests after this delay",
     )
+    parser.add_argument(
+        "--bot-video",
+        type=_video_format,
+        default=(640, 480, 15.0),
+        metavar="WxH@FPS",
+        help="what the practitioner bot's test pattern sends (default 640x480@15)",
+    )
     return parser.parse_args(argv)
+
+
+def _video_format(text: str) -> tuple[int, int, float]:
+    try:
+        size, fps = text.split("@")
+        width, height = (int(part) for part in size.split("x"))
+        rate = float(fps)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WxH@FPS such as 640x480@15, got {text!r}"
+        ) from None
+    if width <= 0 or height <= 0 or width % 2 or height % 2 or not 0 < rate <= 30:
+        raise argparse.ArgumentTypeError(
+            f"expected an even, positive size and a rate within (0, 30], got {text!r}"
+        )
+    return width, height, rate
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -54,6 +77,7 @@ async def _serve(args: argparse.Namespace) -> None:
             spec.host_pin,
             admit_after_s=args.bot_admit_after,
             allowed_hosts=[args.host],
+            video=args.bot_video,
         )
         await bot.start()
     try:

@@ -43,7 +43,9 @@ class PractitionerBot:
         clock: Clock | None = None,
         display_name: str = "Klinikar",
         allowed_hosts: Sequence[str] | None = None,
+        video: tuple[int, int, float] = (640, 480, 15.0),
     ) -> None:
+        """`video` is the test pattern's width, height and frame rate."""
         hosts = allowed_hosts if allowed_hosts is not None else ["127.0.0.1", "localhost"]
         self._client = InfinityClient(base_url, hosts)
         self._clock = clock or MonotonicClock()
@@ -52,6 +54,7 @@ class PractitionerBot:
         self._pin = pin
         self._display_name = display_name
         self._admit_after_s = admit_after_s
+        self._video = video
         self._pc: RTCPeerConnection | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._guests: set[str] = set()
@@ -96,7 +99,7 @@ class PractitionerBot:
             else:
                 self._spawn(drain(track, self._audio_in))
 
-        pc.addTrack(PatternTrack())
+        pc.addTrack(PatternTrack(*self._video))
         pc.addTrack(ToneTrack())
         await pc.setLocalDescription(await pc.createOffer())
         answer = await self.conference.place_call(pc.localDescription.sdp)

@@ -14,8 +14,11 @@ from kiosk.cli.demo import DEMO_ROOM, demo_config
 from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig, with_overrides
+from kiosk.devices.camera import CameraHub
+from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.engine.consultation import Consultation
 from kiosk.engine.engine import Engine
+from kiosk.media.tracks import SendFormat
 from kiosk.refnode import RefNode, RoomSpec
 from kiosk.refnode.personality import Personality
 from kiosk.refnode.practitioner import PractitionerBot
@@ -195,3 +198,39 @@ async def test_in_a_conference_nobody_started_the_patient_waits_until_the_host_c
         finally:
             await bot.leave()
     assert engine.record.phases == [*UNTIL_WAITING, "in_call", "ended", "wiping", "idle"]
+
+
+async def test_a_given_camera_pinned_format_and_bot_picture_are_what_the_call_carries(
+    refnode: Node, pulse_server: PulseServer
+) -> None:
+    pinned = SendFormat(1280, 720, 30)
+    camera = CameraHub(SyntheticCamera(1280, 720, 30.0), synthetic=True)
+    bot = PractitionerBot(
+        refnode.base_url,
+        DEMO_ROOM.alias,
+        DEMO_ROOM.host_pin,
+        admit_after_s=0.3,
+        video=(320, 240, 15.0),
+    )
+    await bot.start()
+    try:
+        config = kiosk_config(refnode.base_url)
+        async with running_engine(config, camera=camera, send_format=pinned) as engine:
+            await knock(engine, DEMO_ROOM.alias)
+            await engine.wait_for(lambda s: s.phase is Phase.IN_CALL and s.remote_media, 20)
+            found = consultation(engine)
+            track = found._camera_track
+            assert track is not None and found._quality is not None
+            await until(lambda: track.frames_sent > 0)
+            assert track.source_size == (1280, 720)
+            # Longer than the controller's first samples: it does not move the picture.
+            await asyncio.sleep(1.5)
+            assert track.send_format == pinned
+            assert [change.send for change in found._quality.history] == [pinned]
+            remote = engine.remote_frame()
+            assert remote is not None and remote[1].shape == (240, 320, 3)
+            engine.send(ev.HangUp())
+            await engine.wait_for(lambda s: s.phase is Phase.IDLE, 15)
+    finally:
+        await bot.leave()
+    assert camera.state_history[-1].value == "stopped"

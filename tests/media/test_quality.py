@@ -374,3 +374,38 @@ async def test_an_id_card_is_sent_at_full_size_and_few_frames() -> None:
         controller.show_id(False)
         assert track.send_format == LEVELS[poor_rung].send
         track.stop()
+
+
+async def test_a_pinned_format_holds_through_loss_a_slow_encoder_and_an_id_card() -> None:
+    pinned = SendFormat(1280, 720, 30)
+    hub = CameraHub(SyntheticCamera(1280, 720, fps=30.0), synthetic=True)
+    track = CameraVideoTrack(hub)
+    clock = ManualClock()
+    reports = [OutboundVideo(0, None, None)]
+    controller = QualityController(
+        lambda: _value(reports[-1]), track, policy=QualityPolicy(pinned=pinned), clock=clock
+    )
+    try:
+        assert track.send_format == pinned
+        for packets, loss in [(10, 0.0), (20, 0.3), (30, 0.3), (40, 0.3)]:
+            clock._now += 2.5
+            reports.append(OutboundVideo(packets, 0.05, loss, reports=packets))
+            track.frames_sent += round(10 * 2.5)  # a third of what 30 a second needs
+            await controller.step()
+            assert track.send_format == pinned
+        controller.show_id(True)
+        assert track.send_format == pinned
+    finally:
+        track.stop()
+    # The link is still judged: the badge tells the patient, only the picture stays put.
+    assert controller.badge.name == "poor"
+    assert [change.send for change in controller.history] == [pinned]
+
+
+async def test_without_a_pin_the_controller_starts_at_the_top_rung() -> None:
+    hub = CameraHub(SyntheticCamera(1280, 720, fps=30.0), synthetic=True)
+    track = CameraVideoTrack(hub)
+    QualityController(lambda: _value(OutboundVideo()), track)
+    assert QualityPolicy().pinned is None
+    assert track.send_format == LEVELS[0].send
+    track.stop()
