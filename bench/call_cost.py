@@ -918,6 +918,7 @@ def _summary(
             },
             "cpu_ratio": cpu_ratio,
             "pss_ratio": pss_ratio,
+            "mem_ratio": pss_ratio,  # the name the targets use: memory is measured as PSS
             "met": {
                 "cpu": cpu_ratio <= TARGETS["cpu_ratio_max"],
                 "pss": pss_ratio <= TARGETS["pss_ratio_max"],
