@@ -61,8 +61,10 @@ def code_region(grey: GreyFrame) -> tuple[int, int, int, int] | None:
     )
 
 
-def scan_frame(frame: BgrFrame | GreyFrame) -> bytes | None:
-    """The payload of a QR code in `frame`, or None."""
+def scan_frame(frame: BgrFrame | GreyFrame, thorough: bool = True) -> bytes | None:
+    """The payload of a QR code in `frame`, or None. Without `thorough`, only the passes
+    on the halved frame (a few milliseconds; the full-resolution ones cost ten times that
+    on a frame without a code)."""
     h, w = frame.shape[:2]
     half = small_grey(frame, max(1, w // 2))
 
@@ -91,16 +93,24 @@ def scan_frame(frame: BgrFrame | GreyFrame) -> bytes | None:
         centre,
         lambda: _decode(full()),
     )
-    for attempt in attempts:
+    for attempt in attempts if thorough else attempts[:2]:
         data = attempt()
         if data is not None:
             return data
     return None
 
 
+THOROUGH_EVERY = 4
+
+
 class QrScanner:
     """At most one scan in flight on the analysers' thread; frames offered meanwhile replace
-    each other, so the newest is scanned next and the rest are dropped."""
+    each other, so the newest is scanned next and the rest are dropped.
+
+    Most of the time nobody holds a code up, and the full-resolution passes would then take
+    a core (tens of milliseconds a frame here, several times that on a Pi) while the patient
+    types. They run on one scan in `THOROUGH_EVERY`; a small or distant code that only they
+    read is found a few frames later, a code held up normally at once."""
 
     def __init__(self, on_result: Callable[[bytes], None]) -> None:
         self._on_result = on_result
@@ -110,6 +120,7 @@ class QrScanner:
         self._pending: BgrFrame | None = None
         self._running: Future[None] | None = None
         self.scanned = 0
+        self.thorough = 0  # scans that ran every pass
         self.dropped = 0
 
     def offer(self, frame: BgrFrame) -> None:
@@ -128,8 +139,10 @@ class QrScanner:
 
     def _run(self, frame: BgrFrame) -> None:
         while True:
-            data = scan_frame(frame)
+            thorough = self.scanned % THOROUGH_EVERY == 0
+            data = scan_frame(frame, thorough)
             self.scanned += 1
+            self.thorough += thorough
             if data is not None:
                 self._on_result(data)
             with self._lock:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import threading
+import time
+
+import numpy as np
 
 from kiosk.base.frames import small_grey
-from kiosk.vision.qr import QrScanner, code_region, scan_frame
+from kiosk.vision.qr import THOROUGH_EVERY, QrScanner, code_region, scan_frame
 from scenes.qr_codes import PAYLOAD, qr_frames
 from scenes.render import FaceSpec, QrSpec, SceneSpec, qr_corners, render_scene
 
@@ -63,3 +66,34 @@ def test_scanner_scans_the_newest_frame_and_drops_the_rest() -> None:
     scanner.close()
     assert seen == [payloads[0], payloads[3]]
     assert (scanner.scanned, scanner.dropped) == (2, 2)
+
+
+def test_a_small_code_needs_the_full_resolution_passes() -> None:
+    qr = QrSpec(PAYLOAD.format(alias="123456"), side=0.12, cx=0.5)
+    frame = render_scene(SceneSpec(seed=3, qr=qr, noise=4))
+    assert scan_frame(frame, thorough=False) is None
+    assert scan_frame(frame) == PAYLOAD.format(alias="123456").encode()
+
+
+def test_the_scanner_runs_every_pass_on_one_frame_in_four_and_still_finds_a_small_code() -> None:
+    empty = render_scene(SceneSpec(seed=2, noise=5))
+    qr = QrSpec(PAYLOAD.format(alias="654321"), side=0.12, cx=0.5)
+    small = render_scene(SceneSpec(seed=3, qr=qr, noise=4))
+    seen: list[tuple[int, bytes]] = []
+    scanner = QrScanner(lambda data: seen.append((scanner.scanned, data)))
+    for _ in range(THOROUGH_EVERY + 1):  # one at a time: none dropped
+        _scan_one(scanner, empty)
+    assert (scanner.scanned, scanner.thorough) == (THOROUGH_EVERY + 1, 2)
+    for _ in range(THOROUGH_EVERY):
+        _scan_one(scanner, small)
+    scanner.close()
+    # Scans 6, 7, 8 are cheap and miss it; the ninth reads it (scanned counts from 1).
+    assert seen == [(2 * THOROUGH_EVERY + 1, PAYLOAD.format(alias="654321").encode())]
+
+
+def _scan_one(scanner: QrScanner, frame: np.ndarray) -> None:
+    before = scanner.scanned
+    scanner.offer(frame)
+    deadline = time.monotonic() + 10
+    while scanner.scanned == before and time.monotonic() < deadline:
+        time.sleep(0.002)
