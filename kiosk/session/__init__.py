@@ -9,8 +9,10 @@ from kiosk.session.commands import (
     RunChecks,
     SetMute,
     SetVolume,
+    Speak,
     StartTimer,
     StopChecks,
+    StopSpeaking,
     Wipe,
 )
 from kiosk.session.events import (
@@ -64,9 +66,11 @@ __all__ = [
     "SessionState",
     "SetMute",
     "SetVolume",
+    "Speak",
     "StartTimer",
     "Step",
     "StopChecks",
+    "StopSpeaking",
     "TimerFired",
     "Timing",
     "Wipe",

@@ -22,8 +22,10 @@ from kiosk.session.commands import (
     RunChecks,
     SetMute,
     SetVolume,
+    Speak,
     StartTimer,
     StopChecks,
+    StopSpeaking,
     Wipe,
 )
 from kiosk.session.reconnect import Remedy, Trouble
@@ -38,6 +40,20 @@ RETRY_TIMER = "retry"
 IDLE_FINAL_TIMER = "idle_final"
 MAX_PIN_DIGITS = 12
 LOUD_GAIN = 2.0  # +6 dB for patients who hear poorly
+
+# Where the kiosk may read the screen aloud: the patient's own screens, never in a call
+# (the clinician speaks) nor on the staff's screens.
+SPOKEN_PHASES = frozenset(
+    {
+        Phase.IDLE,
+        Phase.NUMBER,
+        Phase.CHECKS,
+        Phase.JOINING,
+        Phase.WAITING,
+        Phase.ENDED,
+        Phase.ERROR,
+    }
+)
 
 # Failures worth another try while reconnecting; the others need the patient or staff.
 _TRANSIENT = frozenset(
@@ -59,8 +75,15 @@ class Step:
 Handler = Callable[[SessionState, ev.Event, float], Step]
 
 
-def initial_state(timing: Timing | None = None, language: str = "nb") -> SessionState:
-    return SessionState(timing=timing or Timing(), language=language)
+def initial_state(
+    timing: Timing | None = None, language: str = "nb", read_aloud: bool = False
+) -> SessionState:
+    return SessionState(
+        timing=timing or Timing(),
+        language=language,
+        read_aloud=read_aloud,
+        read_aloud_default=read_aloud,
+    )
 
 
 def transition(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -69,9 +92,13 @@ def transition(state: SessionState, event: ev.Event, now: float) -> Step:
         raise SessionError(f"can't handle {type(event).__name__} in phase {state.phase.value}")
     step = handler(state, event, now)
     # Any touch answers the idle warning: the patient is clearly still there.
-    if step.state.idle_warning and isinstance(event, ev.Intent) and not step.ignored:
+    touched = isinstance(event, ev.Intent) and event.by_touch
+    if step.state.idle_warning and touched and not step.ignored:
         restart = _idle_timer(step.state)
         step = Step(_stay(step.state, idle_warning=False), (*step.commands, restart))
+    # Leaving the patient's screens (for the call, the wipe, the staff) ends any reading.
+    if state.read_aloud and state.phase in SPOKEN_PHASES and step.state.phase not in SPOKEN_PHASES:
+        step = Step(step.state, (StopSpeaking(), *step.commands), step.ignored)
     return step
 
 
@@ -156,6 +183,19 @@ def _toggle_large_text(state: SessionState, event: ev.Event, now: float) -> Step
 def _toggle_loud(state: SessionState, event: ev.Event, now: float) -> Step:
     nxt = _stay(state, loud=not state.loud)
     return Step(nxt, (_volume_command(nxt),))
+
+
+def _toggle_read_aloud(state: SessionState, event: ev.Event, now: float) -> Step:
+    # Turned on, the screen asks for its text to be read (ReadAloud); turned off, silence.
+    nxt = _stay(state, read_aloud=not state.read_aloud)
+    return Step(nxt, () if nxt.read_aloud else (StopSpeaking(),))
+
+
+def _read_aloud(state: SessionState, event: ev.Event, now: float) -> Step:
+    assert isinstance(event, ev.ReadAloud)
+    if not state.read_aloud or state.phase not in SPOKEN_PHASES or not event.text.strip():
+        return Step(state, ignored=True)
+    return Step(state, (Speak(event.text, state.language, event.queue),))
 
 
 # -- staff: nurse-assisted sessions and maintenance ------------------------------------------
@@ -465,6 +505,8 @@ def _wiped(state: SessionState, event: ev.Event, now: float) -> Step:
         # Not about the patient, and must survive an abandoned PIN pad.
         pin_failures=state.pin_failures,
         pin_locked_until=state.pin_locked_until,
+        read_aloud=state.read_aloud_default,
+        read_aloud_default=state.read_aloud_default,
     )
     return Step(fresh)
 
@@ -498,6 +540,7 @@ _STRAY_INTENTS: tuple[type[ev.Event], ...] = (
 _ACCESSIBILITY: dict[type[ev.Event], Handler] = {
     ev.ToggleLargeText: _toggle_large_text,
     ev.ToggleLoud: _toggle_loud,
+    ev.ToggleReadAloud: _toggle_read_aloud,
 }
 _CALL_CONTROLS: dict[type[ev.Event], Handler] = {
     ev.ToggleMute: _toggle_mute,
@@ -694,6 +737,8 @@ for _phase in (Phase.JOINING, Phase.WAITING, Phase.IN_CALL, Phase.RECONNECTING):
     _ignore_all(_phase, (ev.ChecksFinished,))
 for _phase in Phase:
     _ignore_all(_phase, _STRAY_INTENTS)
+    # Every screen may ask; the handler says where anything is spoken.
+    _TABLE[(_phase, ev.ReadAloud)] = _read_aloud
 _ignore_all(Phase.WIPING, (ev.TimerFired,))
 
 
