@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := xvfb xauth pulseaudio pulseaudio-utils libzbar0 libportaudio2 chromium \
 	iproute2 libgl1 libgl1-mesa-dri libegl1 libmtdev1 espeak-ng sox debootstrap systemd \
-	fonts-dejavu-core libatomic1 prometheus qemu-user-static binfmt-support
+	fonts-dejavu-core libatomic1 prometheus qemu-user-static binfmt-support strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= 2
 

@@ -13,6 +13,7 @@ REALTIME = (
     "checks/test_summary.py",
     "devices/test_audio.py",
     "devices/test_echo.py",
+    "devices/test_speech_playback.py",
     "e2e/",
     "engine/test_engine.py",
     "engine/test_faults.py",
