@@ -2,10 +2,11 @@
 
 espeak-ng synthesises the text with its WAV on stdout (`--stdout`), read into memory: nothing
 is written to disk, and the text goes in on stdin, so it is not in the process list either.
-The samples go through `AudioIO.play` like the chime and the call, so the volume the patient
-chose applies and no second stream opens the device. They are fed a little at a time: the
-speaker's buffer holds half a second, and a sound someone else queued (the check's chime)
-plays whole, with the reading held back until it has.
+The samples go to the kiosk's own speaker stream (`AudioIO.say`), mixed there over whatever
+else plays (a conference's waiting room may play sound), so the volume the patient chose
+applies and no second stream opens the device. They are fed a little at a time, as the
+buffer holds half a second; while a sound someone else queued in one go (the check's chime)
+plays, the reading waits, so the chime is heard whole.
 
 espeak-ng has a Norwegian bokmål voice, which reads nynorsk too, and English ones; none for
 Northern Sami (`voice_for` says None).
@@ -33,7 +34,10 @@ PROGRAM = "espeak-ng"
 VOICES: dict[str, str] = {"nb": "nb", "nn": "nb", "en": "en-gb"}
 WORDS_PER_MINUTE = 140  # espeak-ng's own 175 is quick for someone who hears poorly
 PEAK = 0.45  # of full scale: "louder sound" doubles it without clipping
-LEAD_S = 0.15  # queued ahead in the speaker's buffer; also how long a stop takes to be heard
+LEAD_S = 0.15  # queued ahead of the speaker
+# More than this queued for the speaker at once is a sound played in one go (the chime), not
+# a conference's stream: the reading waits for it.
+BURST_S = 0.25
 SYNTHESIS_TIMEOUT_S = 10.0
 MAX_WAV_BYTES = 8 * 1024 * 1024  # about three minutes of espeak-ng's 22 kHz speech
 
@@ -46,8 +50,9 @@ class SpeakerStream(Protocol):
     """What reading aloud needs of the audio devices (`AudioIO`)."""
 
     speaker_buffer: RingBuffer
+    voice_buffer: RingBuffer
 
-    def play(self, samples: Samples) -> None: ...
+    def say(self, samples: Samples) -> None: ...
 
 
 def voice_for(language: str) -> str | None:
@@ -176,6 +181,8 @@ class SpeechPlayer:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        # What was queued goes too: a call that begins hears nothing of it.
+        self._audio.voice_buffer.clear()
 
     async def close(self) -> None:
         task, self._task = self._task, None
@@ -214,12 +221,18 @@ class SpeechPlayer:
 
     async def _play(self, samples: Samples) -> None:
         lead = int(LEAD_S * SAMPLE_RATE)
+        burst = int(BURST_S * SAMPLE_RATE)
         position = 0
+        holding = False
         while position < len(samples):
-            # Only top up to the lead: whatever else is queued (the chime) plays first.
-            room = lead - self._audio.speaker_buffer.available
-            if room >= BLOCK:
+            queued = self._audio.speaker_buffer.available
+            if queued > burst:
+                holding = True
+            elif queued <= 2 * BLOCK:
+                holding = False
+            room = lead - self._audio.voice_buffer.available
+            if room >= BLOCK and not holding:
                 chunk = samples[position : position + room - room % BLOCK]
-                self._audio.play(chunk)
+                self._audio.say(chunk)
                 position += len(chunk)
             await asyncio.sleep(BLOCK / SAMPLE_RATE)
