@@ -25,6 +25,7 @@ REALTIME = (
     "refnode/",
     "support/test_netns.py",
     "ui/test_journey.py",
+    "ui/test_read_aloud.py",
     "ui/test_scene_screens.py",
     "ui/test_staff.py",
 )
