@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := xvfb xauth pulseaudio pulseaudio-utils libzbar0 libportaudio2 chromium \
 	iproute2 libgl1 libgl1-mesa-dri libegl1 libmtdev1 espeak-ng sox debootstrap systemd \
-	fonts-dejavu-core libatomic1 prometheus qemu-user-static binfmt-support strace
+	fonts-dejavu-core libatomic1 xdotool prometheus qemu-user-static binfmt-support strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= 2
 
@@ -31,8 +31,8 @@ update-reference-screens: deps venv
 	KIOSK_UPDATE_REFERENCES=1 $(BIN)/pytest -p no:cacheprovider tests/ui/test_reference_screens.py
 
 lint: venv
-	$(BIN)/ruff check kiosk tests bench
-	$(BIN)/ruff format --check kiosk tests bench
+	$(BIN)/ruff check kiosk scenes tests bench
+	$(BIN)/ruff format --check kiosk scenes tests bench
 
 typecheck: venv
 	$(BIN)/mypy

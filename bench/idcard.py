@@ -18,12 +18,13 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import emit, median, p95
 
 from kiosk.base.memory import tune_malloc
-from kiosk.vision.card_scenes import card_scene_set
 from kiosk.vision.idcard import CardGuide, Guide, find_card, measure_card
-from kiosk.vision.scenes import render_scene
+from scenes.cards import card_scene_set
+from scenes.render import render_scene
 
 
 def main(count: int = 240, passes: int = 3) -> None:

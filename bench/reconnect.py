@@ -1,28 +1,39 @@
-"""Link cuts during a call: how fast the kiosk notices, and how fast media is back after
-the link returns. Kiosk engine in this namespace, node and practitioner in the fault lab's far
-namespace (run as root).
+"""Link cuts during a call, side by side with aiortc doing nothing. Kiosk engine in this
+namespace, node and practitioner in the fault lab's far namespace (run as root).
 
-`python bench/reconnect.py [--trials 20] [--cut-s 5] [--baseline-trials 3]`
+`python bench/reconnect.py [--cuts 2,5,15,45] [--trials 10] [--baseline-trials N]`
 
-A trial is one cut of `--cut-s` seconds in a running call. Detection is the time from the cut
-to the kiosk's RECONNECTING phase. A trial has recovered when, after the link returned, a new
-remote video frame was decoded and new remote audio was played; the recovery time runs from
-the link's return to the later of the two. The baseline repeats the cut with the kiosk's own
-outage watch switched off (aiortc on its own), measured the same way.
+For each cut length, `--trials` cuts in a running call with the kiosk's policy, then
+`--baseline-trials` (default: as many) with the kiosk's outage watch switched off, so that
+aiortc is on its own ("doing nothing"), in the same run. Per trial:
+
+    detect_s   the cut -> the kiosk's RECONNECTING phase (the policy only)
+    audio_s    the link's return -> the next remote audio frame played
+    video_s    the link's return -> the next remote video frame decoded
+    recover_s  the later of the two (None: nothing within 30 s)
+    rebuilt    new peer connections the trial cost (0: the call we had came back)
+
+A trial in which media never came back leaves no call to cut again: the next trial knocks
+anew. Last line, keys as the reconnect issue names them: `detect_s_p95` (all cut lengths),
+`recover_s_p95_by_cut`, `baseline_recover_s_p50_by_cut`, `recovered_fraction`, and per cut
+length the medians and p95 of audio and video separately, rebuilds, and the baseline's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import emit, median, p95
+from _common import emit_with_private_audio, median, p95
 
 from kiosk.cli.journey import knock
 from kiosk.cli.wiring import running_engine
@@ -31,21 +42,34 @@ from kiosk.session import events as ev
 from kiosk.session.state import Phase
 from tests.support.far_end import ROOM_ALIAS, FarEnd
 from tests.support.netns import NetLab
-from tests.support.pulse import start_pulse
 
 GIVE_UP_S = 30.0
 SETTLE_S = 2.0
 
 
-async def join(engine: Engine) -> None:
+@dataclass(frozen=True)
+class Trial:
+    detect_s: float | None
+    audio_s: float | None
+    video_s: float | None
+    rebuilt: int
+
+    @property
+    def recover_s(self) -> float | None:
+        if self.audio_s is None or self.video_s is None:
+            return None
+        return max(self.audio_s, self.video_s)
+
+
+async def in_call(engine: Engine) -> None:
     await knock(engine, ROOM_ALIAS)
     await engine.wait_for(lambda s: s.phase is Phase.IN_CALL and s.remote_media, 30)
 
 
-async def one_cut(engine: Engine, lab: NetLab, cut_s: float) -> tuple[float | None, float | None]:
-    """Returns (detect_s, recover_s); None where it did not happen."""
+async def one_cut(engine: Engine, lab: NetLab, cut_s: float) -> Trial:
     await asyncio.sleep(SETTLE_S)
     detected: list[float] = []
+    built = engine.live_calls_built()
     cut_at = time.monotonic()
     unsubscribe = engine.subscribe(
         lambda s: (
@@ -68,73 +92,105 @@ async def one_cut(engine: Engine, lab: NetLab, cut_s: float) -> tuple[float | No
             video_at = now
         if audio_at is None and audio > audio0:
             audio_at = now
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)
     unsubscribe()
-    detect = detected[0] - cut_at if detected else None
-    if video_at is None or audio_at is None:
-        return detect, None
-    # Back in the call as the patient sees it, not only frames trickling in.
-    await engine.wait_for(lambda s: s.phase is Phase.IN_CALL, GIVE_UP_S)
-    return detect, max(video_at, audio_at) - restored_at
+    if video_at is not None and audio_at is not None:
+        # Back in the call as the patient sees it, not only frames trickling in.
+        await engine.wait_for(lambda s: s.phase is Phase.IN_CALL, GIVE_UP_S)
+    return Trial(
+        detected[0] - cut_at if detected else None,
+        None if audio_at is None else audio_at - restored_at,
+        None if video_at is None else video_at - restored_at,
+        engine.live_calls_built() - built,
+    )
+
+
+@asynccontextmanager
+async def call(far: FarEnd, watch_media: bool) -> AsyncIterator[Engine]:
+    async with running_engine(far.config(), watch_media=watch_media) as engine:
+        await in_call(engine)
+        yield engine
+        engine.send(ev.HangUp())
+        await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
 
 
 async def run_trials(
     far: FarEnd, lab: NetLab, trials: int, cut_s: float, watch_media: bool
-) -> list[tuple[float | None, float | None]]:
-    results = []
-    async with running_engine(far.config(), watch_media=watch_media) as engine:
-        await join(engine)
-        for number in range(trials):
-            result = await one_cut(engine, lab, cut_s)
-            print(f"trial {number + 1}: detect {result[0]} recover {result[1]}", flush=True)
-            results.append(result)
-            if result[1] is None:
-                break  # the call is gone; later trials would measure nothing
-        engine.send(ev.HangUp())
-        await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
+) -> list[Trial]:
+    results: list[Trial] = []
+    label = "kiosk" if watch_media else "baseline"
+    while len(results) < trials:
+        async with call(far, watch_media) as engine:
+            while len(results) < trials:
+                trial = await one_cut(engine, lab, cut_s)
+                results.append(trial)
+                print(f"{label} cut {cut_s:g} s #{len(results)}: {trial}", flush=True)
+                if trial.recover_s is None:
+                    break  # that call is gone; the next trial knocks again
     return results
 
 
-async def main_async(args: argparse.Namespace) -> dict[str, object]:
+def _summary(values: list[float | None]) -> dict[str, float | None]:
+    got = [v for v in values if v is not None]
+    return {
+        "p50": median(got) if got else None,
+        "p95": p95(got) if got else None,
+    }
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    cuts = [float(c) for c in args.cuts.split(",")]
+    baseline_trials = args.trials if args.baseline_trials is None else args.baseline_trials
+    by_cut: dict[str, Any] = {}
+    policy_all: list[Trial] = []
     with NetLab() as lab:
         far = FarEnd(lab)
         far.start()
         try:
-            policy = await run_trials(far, lab, args.trials, args.cut_s, watch_media=True)
-            baseline = await run_trials(
-                far, lab, args.baseline_trials, args.cut_s, watch_media=False
-            )
+            for cut_s in cuts:
+                policy = await run_trials(far, lab, args.trials, cut_s, watch_media=True)
+                baseline = await run_trials(far, lab, baseline_trials, cut_s, watch_media=False)
+                policy_all += policy
+                by_cut[f"{cut_s:g}"] = {
+                    "trials": len(policy),
+                    "recovered": sum(t.recover_s is not None for t in policy),
+                    "detect_s": _summary([t.detect_s for t in policy]),
+                    "audio_s": _summary([t.audio_s for t in policy]),
+                    "video_s": _summary([t.video_s for t in policy]),
+                    "recover_s": _summary([t.recover_s for t in policy]),
+                    "rebuilt": sum(t.rebuilt for t in policy),
+                    "baseline_trials": len(baseline),
+                    "baseline_recovered": sum(t.recover_s is not None for t in baseline),
+                    "baseline_audio_s": _summary([t.audio_s for t in baseline]),
+                    "baseline_video_s": _summary([t.video_s for t in baseline]),
+                    "baseline_recover_s": _summary([t.recover_s for t in baseline]),
+                }
         finally:
             far.stop()
-    detects = [d for d, _ in policy if d is not None]
-    recovers = [r for _, r in policy if r is not None]
-    base = [r for _, r in baseline if r is not None]
+    detects = [t.detect_s for t in policy_all if t.detect_s is not None]
     return {
-        "trials": args.trials,
-        "cut_s": args.cut_s,
-        "recovered": len(recovers),
-        "detect_s_p50": median(detects) if detects else None,
+        "cuts_s": cuts,
+        "trials_per_cut": args.trials,
         "detect_s_p95": p95(detects) if detects else None,
-        "recover_after_restore_s_p50": median(recovers) if recovers else None,
-        "recover_after_restore_s_p95": p95(recovers) if recovers else None,
-        "baseline_trials": args.baseline_trials,
-        "baseline_recovered": len(base),
-        "baseline_recover_s_p50": median(base) if base else None,
+        "detected_fraction": round(len(detects) / len(policy_all), 3),
+        "recovered_fraction": round(
+            sum(t.recover_s is not None for t in policy_all) / len(policy_all), 3
+        ),
+        "recover_s_p95_by_cut": {k: v["recover_s"]["p95"] for k, v in by_cut.items()},
+        "baseline_recover_s_p50_by_cut": {
+            k: v["baseline_recover_s"]["p50"] for k, v in by_cut.items()
+        },
+        "rebuilt_by_cut": {k: v["rebuilt"] for k, v in by_cut.items()},
+        "by_cut": by_cut,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--cut-s", type=float, default=5.0)
-    parser.add_argument("--baseline-trials", type=int, default=3)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    pulse = start_pulse()
-    try:
-        emit(asyncio.run(main_async(args)))
-    finally:
-        pulse.stop()
+    parser.add_argument("--cuts", default="2,5,15,45", help="cut lengths in seconds")
+    parser.add_argument("--trials", type=int, default=10, help="per cut length")
+    parser.add_argument("--baseline-trials", type=int, help="per cut length (default: --trials)")
+    emit_with_private_audio(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":

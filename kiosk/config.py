@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.base.hosts import is_loopback_host
 from kiosk.base.pins import MIN_N, PinHashError, parse_pin_hash
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
@@ -44,6 +45,9 @@ NUMBER_BOUNDS: dict[str, tuple[float, float]] = {
     "reconnect_give_up_s": (1.0, 3600.0),
     "lobby_auto_knocks": (0, 20),
     "management_port": (1, 65535),
+    "camera_width": (160, 1920),
+    "camera_height": (120, 1080),
+    "camera_fps": (5, 30),
 }
 _HOST_NAME = re.compile(
     r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
@@ -80,6 +84,11 @@ class KioskConfig:
     turn_servers: tuple[TurnServer, ...] = ()
     # Camera: "" picks the first V4L2 camera, "synthetic" a generated scene, or a path/name.
     camera: str = ""
+    # What the camera is asked for. 1280x720 lets the clinician read an ID card and a fast
+    # terminal send a sharp picture; the kiosk takes whatever size the camera really gives.
+    camera_width: int = 1280
+    camera_height: int = 720
+    camera_fps: int = 30
     microphone: str = ""
     speaker: str = ""
     # A speakerphone that cancels its own echo: leave PulseAudio's canceller out.
@@ -274,16 +283,6 @@ def with_overrides(config: KioskConfig, **changes: Any) -> KioskConfig:
     return dataclasses.replace(config, **changes)
 
 
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback addresses, the only hosts plain http is allowed to."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 __all__ = [
     "DEFAULT_PATH",
     "NAME_PATTERN",
@@ -293,7 +292,6 @@ __all__ = [
     "TurnServer",
     "config_from_mapping",
     "config_from_text",
-    "is_loopback_host",
     "load_config",
     "validate_config",
     "with_overrides",

@@ -7,6 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis' per-example deadline measures the wall clock, which a busy machine stretches;
+# the tests that bound a parser's cost measure its CPU time themselves (tests/fuzz).
+settings.register_profile("kiosk", deadline=None)
+settings.load_profile("kiosk")
 
 REALTIME = (
     "checks/test_audio.py",

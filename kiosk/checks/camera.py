@@ -11,12 +11,11 @@ from collections import deque
 from dataclasses import dataclass
 
 import cv2
-import numpy as np
 
+from kiosk.base.frames import GreyFrame
 from kiosk.base.status import CheckStatus
 from kiosk.checks.verdict import CheckResult, History
 from kiosk.devices.camera import CameraState
-from kiosk.devices.frames import BgrImage, GreyImage
 
 WINDOW_S = 1.5
 MIN_SPAN_S = 0.6  # less time measured: still measuring
@@ -29,7 +28,6 @@ FROZEN_DIFF = 0.1
 BAD_SHARE = 1 / 3
 GOOD_FPS = 14.0  # 15 fps nominal, one frame of scheduling jitter over the window
 MIN_FPS = 5.0
-PROBE_WIDTH = 160
 
 
 @dataclass(frozen=True)
@@ -40,13 +38,6 @@ class _Sample:
     frozen: bool
 
 
-def probe(image: BgrImage) -> GreyImage:
-    height, width = image.shape[:2]
-    size = (PROBE_WIDTH, max(1, round(height * PROBE_WIDTH / width)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
-
-
 class CameraCheck:
     name = "camera"
 
@@ -54,14 +45,14 @@ class CameraCheck:
         self._synthetic = synthetic
         self._started = started
         self._samples: deque[_Sample] = deque()
-        self._previous: GreyImage | None = None
+        self._previous: GreyFrame | None = None
         self._last_at: float | None = None
         self._last_seq = -1
         self.history = History()
 
-    def feed(self, seq: int, image: BgrImage, captured_at: float) -> None:
-        """One frame the hub delivered; frames skipped in between still count for the rate."""
-        grey = probe(image)
+    def feed(self, seq: int, grey: GreyFrame, captured_at: float) -> None:
+        """One frame the hub delivered, as its small grey copy; frames skipped in between
+        still count for the rate."""
         # A pause between the frames we look at is the camera's only if it delivered nothing
         # in between: a busy kiosk may look less often while the camera runs on.
         if (

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -26,6 +25,7 @@ from kiosk.checks.turn import TurnTarget
 from kiosk.checks.verdict import CheckReport, CheckResult
 from kiosk.devices.audio import BLOCK, AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
+from kiosk.vision.worker import vision_worker
 
 FRAME_POLL_S = 0.02
 ANALYSE_EVERY_S = 0.2
@@ -53,9 +53,7 @@ class DeviceChecks:
         self.speaker = SpeakerCheck()
         self.network = NetworkCheck(network, turn) if network is not None else None
         self._leftover = np.zeros(0, np.int16)
-        # Its own worker: the loop's shared executor also resolves names and serves others,
-        # and the picture must keep being judged whatever they wait for.
-        self._analyser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="picture-check")
+        self._analyser = vision_worker()
         self._chime_until = 0.0
 
     def report(self) -> CheckReport:
@@ -78,16 +76,19 @@ class DeviceChecks:
         return CheckReport(tuple(results), round(now - self.started, 3))
 
     async def pump_frames(self) -> None:
+        loop = asyncio.get_running_loop()
         seen, analysed_at = -1, 0.0
         while True:
             frame = self._hub.latest()
             if frame is not None and frame.seq != seen and self._hub.state is CameraState.RUNNING:
                 seen = frame.seq
-                self.camera.feed(frame.seq, frame.image, frame.captured_at)
+                # Reduced once, off the loop; the camera check and the picture share it.
+                grey = await loop.run_in_executor(self._analyser, frame.small_grey)
+                self.camera.feed(frame.seq, grey, frame.captured_at)
                 if frame.captured_at - analysed_at >= ANALYSE_EVERY_S:
                     analysed_at = frame.captured_at
-                    analysis = await asyncio.get_running_loop().run_in_executor(
-                        self._analyser, self.picture.analyse, frame.image
+                    analysis = await loop.run_in_executor(
+                        self._analyser, self.picture.analyse, grey
                     )
                     self.picture.add(frame.captured_at, analysis)
             await asyncio.sleep(FRAME_POLL_S)
@@ -137,7 +138,6 @@ class DeviceChecks:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*tasks, return_exceptions=True)
-            self._analyser.shutdown(wait=False, cancel_futures=True)
 
 
 def run_checks(

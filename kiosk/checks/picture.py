@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Sequence
 
+from kiosk.base.frames import GreyFrame
 from kiosk.base.status import CheckStatus
 from kiosk.checks.verdict import CheckResult, History
-from kiosk.devices.frames import BgrImage
 from kiosk.vision.analysis import FrameAnalyser, FrameAnalysis
 
 WINDOW_S = 1.5
@@ -36,8 +36,9 @@ class PictureCheck:
         self.light_history = History()
         self.framing_history = History()
 
-    def analyse(self, image: BgrImage) -> FrameAnalysis:
-        return self._analyser.analyse(image)
+    def analyse(self, grey: GreyFrame) -> FrameAnalysis:
+        """`grey`: the frame's small grey copy (`CameraFrame.small_grey`)."""
+        return self._analyser.analyse_grey(grey)
 
     def add(self, captured_at: float, analysis: FrameAnalysis) -> None:
         self._window.append((captured_at, analysis))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 
 from kiosk.devices.audio import SAMPLE_RATE
 from kiosk.devices.ringbuffer import FLOOR_DBFS, Samples
@@ -45,7 +44,3 @@ def tone_dbfs(block: Samples, hz: float, rate: int = SAMPLE_RATE) -> float:
 
 def tone_levels(block: Samples, rate: int = SAMPLE_RATE) -> tuple[float, ...]:
     return tuple(tone_dbfs(block, hz, rate) for hz in CHIME_NOTES_HZ)
-
-
-def as_float(samples: Samples) -> npt.NDArray[np.float64]:
-    return samples.astype(np.float64) / 32768.0

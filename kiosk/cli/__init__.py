@@ -16,6 +16,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="no window: a scripted patient")
     demo.add_argument("--json", action="store_true", help="print the result as JSON")
     demo.add_argument("--admit-after", type=float, default=3.0, metavar="SECONDS")
+    demo.add_argument(
+        "--patience",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="with --headless: wait this many times longer at each step (an emulated machine)",
+    )
     sub.add_parser("run", help="run the kiosk on this terminal (what the service starts)")
     sub.add_parser("pin-hash", help="read a staff PIN and print the hash for the configuration")
     for name, what in (
@@ -41,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from kiosk.cli.demo import main as demo_main
 
-        return demo_main(args.headless, args.json, args.admit_after)
+        if args.patience <= 0:
+            _parser().error(f"--patience must be above 0, got {args.patience}")
+        return demo_main(args.headless, args.json, args.admit_after, args.patience)
     if args.command == "pin-hash":
         return _pin_hash()
     if args.command == "run":
@@ -56,7 +65,7 @@ def _pin_hash() -> int:
 
     from kiosk.base.pins import hash_pin
 
-    pin = getpass.getpass("Staff PIN (4-12 digits): ") if sys.stdin.isatty() else input()
+    pin = getpass.getpass("Staff PIN (6-12 digits): ") if sys.stdin.isatty() else input()
     try:
         print(hash_pin(pin.strip()))
     except ValueError as exc:

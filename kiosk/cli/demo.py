@@ -64,11 +64,12 @@ def demo_config(base_url: str, base: KioskConfig | None = None) -> KioskConfig:
     )
 
 
-async def headless(admit_after_s: float) -> dict[str, object]:
+async def headless(admit_after_s: float, patience: float = 1.0) -> dict[str, object]:
     async with demo_node(admit_after_s) as demo:
         config = demo_config(demo.base_url)
         async with running_engine(config) as engine:
-            result = await run_journey(engine, JourneyPlan(alias=demo.room.alias))
+            plan = JourneyPlan(alias=demo.room.alias, patience=patience)
+            result = await run_journey(engine, plan)
         result["practitioner_video_frames"] = demo.bot.video_frames_received
         result["practitioner_audio_frames"] = demo.bot.audio_frames_received
     return result
@@ -81,19 +82,20 @@ async def windowed(admit_after_s: float) -> str | None:
     async with demo_node(admit_after_s) as demo:
         print(f"Demo: type the number {demo.room.alias} on the kiosk.", flush=True)
         config = demo_config(demo.base_url)
-        async with running_engine(config, echo_cancel=True) as engine:
+        async with running_engine(config, echo_cancel=True, preload=False) as engine:
             app = KioskApp(engine, fullscreen=config.fullscreen)
+            app.on_first_frame = engine.preload
             return await run_until_signal(app)
 
 
-def main(headless_run: bool, as_json: bool, admit_after_s: float) -> int:
+def main(headless_run: bool, as_json: bool, admit_after_s: float, patience: float = 1.0) -> int:
     if not headless_run:
         stopped_by = asyncio.run(windowed(admit_after_s))
         if stopped_by is not None:
             print(f"Demo stopped ({stopped_by}).", file=sys.stderr, flush=True)
         return 0
     try:
-        result = asyncio.run(headless(admit_after_s))
+        result = asyncio.run(headless(admit_after_s, patience))
     except KeyboardInterrupt:
         # asyncio.run has already cancelled the journey and closed the node; one line is all
         # the person at the keyboard needs.

@@ -25,6 +25,9 @@ class JourneyPlan:
     min_video_frames: int = 60
     min_audio_frames: int = 150
     admit_timeout_s: float = 30.0
+    # Every wait of the patient multiplied by this: on an emulated or very slow machine the
+    # same steps take many times as long.
+    patience: float = 1.0
 
 
 async def _reach(engine: Engine, phase: Phase, timeout: float) -> None:
@@ -58,24 +61,25 @@ async def run_journey(engine: Engine, plan: JourneyPlan) -> dict[str, Any]:
             seen.append(state.phase.value)
 
     unsubscribe = engine.subscribe(note)
+    slow = plan.patience
     try:
         engine.send(ev.Tap())
-        await _reach(engine, Phase.NUMBER, 5)
+        await _reach(engine, Phase.NUMBER, 5 * slow)
         for digit in plan.alias:
             engine.send(ev.Digit(digit))
         engine.send(ev.SubmitNumber())
-        await _reach(engine, Phase.CHECKS, 5)
+        await _reach(engine, Phase.CHECKS, 5 * slow)
         # A patient goes on once the picture is confirmed; the microphone line keeps waiting
         # for them to speak, which a scripted patient never does.
-        await engine.wait_for(lambda s: s.checks is not None and s.checks.camera_ok, 20)
+        await engine.wait_for(lambda s: s.checks is not None and s.checks.camera_ok, 20 * slow)
         checks = engine.state.checks
         continue_at = time.monotonic()
         engine.send(ev.Continue())
-        await _reach(engine, Phase.WAITING, 10)
+        await _reach(engine, Phase.WAITING, 10 * slow)
         knocked_at = time.monotonic()
-        await _reach(engine, Phase.IN_CALL, plan.admit_timeout_s)
+        await _reach(engine, Phase.IN_CALL, plan.admit_timeout_s * slow)
         admitted_at = time.monotonic()
-        await engine.wait_for(lambda s: s.remote_media, 10)
+        await engine.wait_for(lambda s: s.remote_media, 10 * slow)
         first_frame_at = time.monotonic()
         deadline = time.monotonic() + plan.call_seconds
         while time.monotonic() < deadline:
@@ -84,9 +88,9 @@ async def run_journey(engine: Engine, plan: JourneyPlan) -> dict[str, Any]:
                 break
             await asyncio.sleep(0.1)
         engine.send(ev.HangUp())
-        await _reach(engine, Phase.ENDED, 5)
+        await _reach(engine, Phase.ENDED, 5 * slow)
         engine.send(ev.Dismiss())
-        await _reach(engine, Phase.IDLE, 10)
+        await _reach(engine, Phase.IDLE, 10 * slow)
     finally:
         unsubscribe()
     record = engine.record
@@ -101,6 +105,6 @@ async def run_journey(engine: Engine, plan: JourneyPlan) -> dict[str, Any]:
             "microphone_ok": bool(checks and checks.microphone_ok),
         },
         "camera_synthetic": engine.devices.camera_synthetic,
-        "microphone_silent": engine.devices.microphone_silent,
+        "microphone_missing": engine.devices.microphone_missing,
         "ended_clean": record.tokens_released and record.wiped and engine.state.digits == "",
     }

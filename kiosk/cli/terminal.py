@@ -40,7 +40,7 @@ async def _run() -> None:
     config = load_config(config_path)
     metrics = KioskMetrics()
     async with running_engine(
-        config, on_task_failure=lambda exc: die("engine", exc), echo_cancel=True
+        config, on_task_failure=lambda exc: die("engine", exc), echo_cancel=True, preload=False
     ) as engine:
         store = ConfigStore(config_path.parent)
         management = Management(engine, metrics, config_version=store.current_version)
@@ -52,7 +52,12 @@ async def _run() -> None:
         )
         async with CtlServer(Path(config.ctl_socket), management):
             app = KioskApp(engine, fullscreen=config.fullscreen)
-            app.on_first_frame = _tell_systemd_ready
+
+            def first_frame() -> None:
+                _tell_systemd_ready()
+                engine.preload()
+
+            app.on_first_frame = first_frame
             app.on_ui_tick = _pet_watchdog
             stopped_by = await run_until_signal(app, _tell_systemd_stopping)
         if stopped_by is not None:

@@ -24,10 +24,12 @@ async def running_engine(
     on_task_failure: Callable[[BaseException], None] | None = None,
     watch_media: bool = True,
     echo_cancel: bool = False,
+    preload: bool = True,
 ) -> AsyncIterator[Engine]:
     """With `echo_cancel`, PulseAudio's canceller sits between the call and the room's
     speaker and microphone; it must start before the audio streams open so that they take
-    the cancelled devices."""
+    the cancelled devices. Without `preload`, the caller calls `engine.preload()` itself
+    (with a window: once the start screen is drawn)."""
     tune_malloc()
     echo = EchoCanceller(config.speaker, config.microphone, bypass=config.echo_cancel_bypass)
     echo_missing = False
@@ -40,7 +42,9 @@ async def running_engine(
             # The configured names are the room's PulseAudio devices, which the canceller now
             # wraps; the call must use the canceller's pair, which it made the defaults.
             microphone, speaker = "", ""
-    camera = CameraHub.from_config(config.camera)
+    camera = CameraHub.from_config(
+        config.camera, config.camera_width, config.camera_height, config.camera_fps
+    )
     audio = AudioIO(microphone, speaker)
     camera.start()
     audio.start()
@@ -54,6 +58,8 @@ async def running_engine(
     )
     engine.echo_cancel_missing = echo_missing
     await engine.start()
+    if preload:
+        engine.preload()
     try:
         yield engine
     finally:

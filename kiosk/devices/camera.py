@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from kiosk.devices.frames import BgrImage, CameraFrame
+from kiosk.base.frames import BgrFrame
+from kiosk.devices.frames import CameraFrame
 from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.devices.v4l2 import CameraUnavailable, V4l2Camera
 
@@ -32,7 +33,7 @@ class FrameSource(Protocol):
 
     def open(self) -> None: ...
 
-    def read(self) -> BgrImage | None: ...
+    def read(self) -> BgrFrame | None: ...
 
     def close(self) -> None: ...
 
@@ -78,10 +79,12 @@ class CameraHub:
 
     @classmethod
     def from_config(
-        cls, camera: str, width: int = 640, height: int = 480, fps: float = 15.0
+        cls, camera: str, width: int = 1280, height: int = 720, fps: float = 30.0
     ) -> CameraHub:
         """`camera` as in the configuration: "synthetic", "" (first camera), index, path or
-        name. Without a usable camera the hub renders a synthetic scene and says so."""
+        name, asked for `width`x`height` at `fps`. Without a usable camera the hub renders a
+        synthetic scene (at most 640x480 and 15 frames a second: nobody looks closely) and
+        says so."""
         if camera != "synthetic":
             device = V4l2Camera(camera, width, height, fps)
             try:
@@ -91,7 +94,9 @@ class CameraHub:
             else:
                 device.close()
                 return cls(device)
-        return cls(SyntheticCamera(width, height, fps), synthetic=True)
+        return cls(
+            SyntheticCamera(min(width, 640), min(height, 480), min(fps, 15.0)), synthetic=True
+        )
 
     # -- consumers ---------------------------------------------------------------------------
 
@@ -169,7 +174,7 @@ class CameraHub:
             except Exception:
                 log.exception("camera state listener failed")
 
-    def _publish(self, image: BgrImage) -> None:
+    def _publish(self, image: BgrFrame) -> None:
         image.flags.writeable = False
         with self._lock:
             self._seq += 1

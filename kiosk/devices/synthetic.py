@@ -8,9 +8,9 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from kiosk.devices.frames import BgrImage
+from kiosk.base.frames import BgrFrame
 
-Renderer = Callable[[float], BgrImage]
+Renderer = Callable[[float], BgrFrame]
 
 
 def moving_scene(width: int = 640, height: int = 480) -> Renderer:
@@ -23,7 +23,7 @@ def moving_scene(width: int = 640, height: int = 480) -> Renderer:
     )
     background = np.dstack([gradient, gradient + 20, gradient + 40]).astype(np.uint8)
 
-    def render(t: float) -> BgrImage:
+    def render(t: float) -> BgrFrame:
         image = background.copy()
         cx = int(width / 2 + width / 4 * math.cos(t))
         cy = int(height / 2 + height / 4 * math.sin(t))
@@ -58,7 +58,7 @@ class SyntheticCamera:
     def open(self) -> None:
         self._frames = 0
 
-    def read(self) -> BgrImage | None:
+    def read(self) -> BgrFrame | None:
         # Scene time follows the frame count, so the picture is the same whatever the load.
         image = self._render(self._frames / self.fps)
         self._frames += 1

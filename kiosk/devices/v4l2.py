@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.devices.frames import BgrImage
+from kiosk.base.frames import BgrFrame
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +65,25 @@ class V4l2Camera:
         if not capture.isOpened():
             capture.release()
             raise CameraUnavailable(f"camera {target!r} exists but could not be opened")
+        # Motion JPEG: over USB 2 most webcams give 1280x720 at 30 frames a second only so.
+        capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
         capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
         capture.set(cv2.CAP_PROP_FPS, self.fps)
         # One buffered frame: the newest picture matters, not every picture.
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        # What the camera really gives is what the kiosk works with: a 640x480 camera is not
+        # blown up to look like more.
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        fps = float(capture.get(cv2.CAP_PROP_FPS))
+        if width > 0 and height > 0:
+            self.width, self.height = width - width % 2, height - height % 2
+        if 0 < fps <= 60:
+            self.fps = fps
         self._capture = capture
 
-    def read(self) -> BgrImage | None:
+    def read(self) -> BgrFrame | None:
         if self._capture is None:
             return None
         ok, image = self._capture.read()

@@ -11,13 +11,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from kiosk.devices.camera import CameraHub
 from kiosk.session import events as ev
 from kiosk.vision.idcard import CardGuide, CardStatus
 from kiosk.vision.join_payload import JoinTarget, parse_join_payload
 from kiosk.vision.qr import QrScanner
+from kiosk.vision.worker import vision_worker
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +92,8 @@ class CardWatcher:
         loop = asyncio.get_running_loop()
         self._guide.reset()
         seq = -1
-        # Its own worker, like the checks': the guide must not queue behind name lookups.
-        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="card-guide")
+        # The analysers' own thread: the guide must not queue behind name lookups.
+        worker = vision_worker()
         try:
             while True:
                 frame = self._camera.latest()
@@ -105,4 +105,3 @@ class CardWatcher:
                 await asyncio.sleep(CARD_INTERVAL_S)
         finally:
             self.status = None
-            worker.shutdown(wait=False, cancel_futures=True)

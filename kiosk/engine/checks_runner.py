@@ -8,9 +8,8 @@ patient's voice is still awaited).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from kiosk.checks.live import DeviceChecks, first_decided
 from kiosk.checks.network import NodeRefused, StatusProbe
@@ -28,14 +27,9 @@ log = logging.getLogger(__name__)
 QUICK_LIMIT_S = 10.0
 
 
-def summary_of(report: CheckReport, *, synthetic: bool, speaker_confirmed: bool) -> CheckSummary:
-    lines = []
-    for result in report.results:
-        line = CheckLine(result.name, result.status, result.advice, result.detail)
-        if result.name == "speaker" and speaker_confirmed and result.status is not CheckStatus.PASS:
-            # The patient said they heard the chime; that outranks what the microphone heard.
-            line = dataclasses.replace(line, status=CheckStatus.PASS, advice="speaker.confirmed")
-        lines.append(line)
+def summary_of(report: CheckReport, *, synthetic: bool) -> CheckSummary:
+    """What the checks found. The patient's own "I heard it" is the session's to apply."""
+    lines = [CheckLine(r.name, r.status, r.advice, r.detail) for r in report.results]
     by_name = {line.name: line.status for line in lines}
     usable = (CheckStatus.PASS, CheckStatus.WARN)
     return CheckSummary(
@@ -43,7 +37,7 @@ def summary_of(report: CheckReport, *, synthetic: bool, speaker_confirmed: bool)
         microphone_ok=by_name.get("microphone") is not CheckStatus.FAIL,
         speaker_ok=by_name.get("speaker") is CheckStatus.PASS,
         camera_synthetic=synthetic,
-        microphone_silent=by_name.get("microphone") is CheckStatus.FAIL,
+        microphone_unheard=by_name.get("microphone") is CheckStatus.FAIL,
         lines=tuple(lines),
         complete=all(line.status is not CheckStatus.RUNNING for line in lines),
     )
@@ -82,7 +76,6 @@ async def live_checks(
     audio: AudioIO,
     config: KioskConfig | None = None,
     *,
-    speaker_confirmed: Callable[[], bool] = lambda: False,
     interval_s: float = 0.5,
 ) -> AsyncGenerator[CheckSummary, None]:
     """Summaries until the caller stops iterating. Without `config` there is no network line."""
@@ -93,9 +86,7 @@ async def live_checks(
         reports = checks.reports(interval_s)
         stack.push_async_callback(reports.aclose)
         async for report in reports:
-            yield summary_of(
-                report, synthetic=camera.synthetic, speaker_confirmed=speaker_confirmed()
-            )
+            yield summary_of(report, synthetic=camera.synthetic)
 
 
 async def run_quick_checks(
@@ -111,5 +102,5 @@ async def run_quick_checks(
         stack.push_async_callback(reports.aclose)
         async for report in reports:
             if first_decided(report) or report.elapsed_s >= QUICK_LIMIT_S:
-                return summary_of(report, synthetic=camera.synthetic, speaker_confirmed=False)
+                return summary_of(report, synthetic=camera.synthetic)
     raise AssertionError("the check reports ended without being stopped")

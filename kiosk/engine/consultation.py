@@ -18,25 +18,35 @@ from kiosk.base.privacy import SESSION_SECRETS
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
+from kiosk.engine.recovery import Recovery, recover
 from kiosk.engine.view import RgbFrame
+from kiosk.engine.wire_terms import error_kind, ice_config
 from kiosk.media.call import Call, CallError
-from kiosk.media.ice import IceConfig
 from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_call
-from kiosk.media.quality import QualityChange, QualityController
+from kiosk.media.quality import QualityController
 from kiosk.media.signaling import connect, connect_direct
 from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
-from kiosk.pexip import conference as wire
 from kiosk.pexip import errors as wire_errors
-from kiosk.pexip.client import InfinityClient, Token
+from kiosk.pexip import signals as wire
+from kiosk.pexip.answers import Token
+from kiosk.pexip.client import InfinityClient
+from kiosk.pexip.conference import Conference
 from kiosk.session import events as ev
 from kiosk.session.state import ErrorKind
 
 log = logging.getLogger(__name__)
 
-# No inbound media for this long in a call is an outage (aiortc itself needs 24-36 s).
+# No RTP packet of either kind for this long, seen by a loop that ran all along, is a cut
+# (audio alone comes every 20 ms; see media.liveness); aiortc itself needs 24-36 s. Not
+# less: a link whose delay jumps by 300 ms under 30 % loss goes quiet for almost 0.5 s.
+RTP_GAP_S = 0.7
+# Audio or video packets that stop for this long while the other kind flows: the far end
+# stopped sending, which a new call may mend.
 OUTAGE_WINDOW_S = 2.0
-# No inbound audio packet for this long is a cut (they come every 20 ms; see media.liveness).
-AUDIO_GAP_S = 0.5
+# A picture frozen this long while its packets arrive, keyframes asked for twice a second:
+# the last resort is a new call.
+FROZEN_PICTURE_S = 8.0
+WATCHED = ("audio_packets", "video_packets", "video_frames")
 # How long one attempt at (re)building the call may take: the node may hold `calls` and `ack`
 # for tens of seconds (Pexip's Swift SDK waits 62 s for `calls`, ParticipantService.swift;
 # Android sets no read timeout on `ack`, CallStepImpl), each bounded by the client's own 62 s.
@@ -52,35 +62,6 @@ JOINING_LIMIT_S = 30.0
 HOST_TIMEOUT_SHARE = 0.9
 
 
-def error_kind(exc: BaseException) -> ErrorKind:
-    """The one place where a wire failure becomes what the patient is told."""
-    match exc:
-        case wire_errors.NoSuchConference():
-            return ErrorKind.NOT_FOUND
-        case wire_errors.NoSuchNode() | wire_errors.NodeUnreachable() | OSError() | TimeoutError():
-            return ErrorKind.UNREACHABLE
-        case wire_errors.Maintenance():
-            return ErrorKind.MAINTENANCE
-        case wire_errors.HostNotAllowed():
-            return ErrorKind.HOST_NOT_ALLOWED
-        case wire_errors.PinRequired():
-            return ErrorKind.PIN_REQUIRED
-        case wire_errors.InvalidPin():
-            return ErrorKind.INVALID_PIN
-        case _:
-            return ErrorKind.PROTOCOL
-
-
-def ice_config(token: Token, config: KioskConfig) -> IceConfig:
-    """STUN/TURN from the node's token first, then the terminal's own TURN servers."""
-    stun = [s.url for s in token.stun if s.url.startswith("stun:")]
-    turn = [(url, t.username, t.credential) for t in token.turn for url in t.urls]
-    turn += [(t.url, t.username, t.credential) for t in config.turn_servers]
-    turn = [entry for entry in turn if entry[0].startswith(("turn:", "turns:"))]
-    relay_only = token.use_relay_candidates_only and bool(turn)
-    return IceConfig.from_lists(stun, turn, relay_only=relay_only)
-
-
 class Consultation:
     def __init__(
         self,
@@ -92,7 +73,6 @@ class Consultation:
         alias: str,
         display_name: str,
         host: str | None,
-        pin: str | None,
         post: Callable[[Consultation, ev.Event], None],
         watch_media: bool = True,
     ) -> None:
@@ -102,20 +82,21 @@ class Consultation:
         self._clock = clock
         self._alias = alias
         self._display_name = display_name
-        self._pin = pin
         self._base_url = f"https://{host}" if host else config.node_url
         self._post_to_engine = post
-        # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline).
+        # Off only to measure what aiortc does on its own (the reconnect benchmark's baseline):
+        # no outage watch, no recovery, no mending of gaps in the call.
         self._watch_media_enabled = watch_media
         self._client: InfinityClient | None = None
-        self._conference: wire.Conference | None = None
+        self._conference: Conference | None = None
         self._call: Call | None = None
         self._call_ready = asyncio.Event()
         self._admitted = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended = False
         self._ending: asyncio.Future[bool] | None = None
-        self._quality = "good"
+        self._quality: QualityController | None = None
+        self._showing_id = False
         self._camera_track: CameraVideoTrack | None = None
         # Media runs in real time whatever clock the session uses.
         self._media_clock = MonotonicClock()
@@ -127,6 +108,11 @@ class Consultation:
         self._placed = False
         self._waiting_since: float | None = None
         self._setup_failed = False
+        # The call is known dead (hung up by the node, its far end gone, never set up): a
+        # recovery replaces it without waiting for it to come back.
+        self._call_dead = False
+        # Peer connections made for this knock: one, unless media had to be rebuilt.
+        self.calls_built = 0
 
     # -- what the engine reads ----------------------------------------------------------------
 
@@ -137,7 +123,7 @@ class Consultation:
         """The call's connection badge: "good", "fair" or "poor"."""
         if self._call is None or not self._call_ready.is_set():
             return "poor"
-        return self._quality
+        return self._quality.badge.name if self._quality is not None else "good"
 
     def media_counts(self) -> tuple[int, int]:
         """Remote video and audio frames received over the whole consultation."""
@@ -176,13 +162,12 @@ class Consultation:
                     self._config.allowed_hosts,
                     ca_file=self._config.ca_file or None,
                 )
-            self._conference = wire.Conference(self._client, alias, clock=self._clock)
+            self._conference = Conference(self._client, alias, clock=self._clock)
             # Like Pexip's own clients, say we can take the far end's offer; the node decides.
+            # A patient has no PIN: the six digits are the room, and the room lets guests in
+            # without one (`pin: none`).
             token = await self._conference.join(
-                self._display_name,
-                self._pin if one_time_token is None else None,
-                direct_media=True,
-                one_time_token=one_time_token,
+                self._display_name, None, direct_media=True, one_time_token=one_time_token
             )
         except (wire_errors.PexipError, OSError, TimeoutError) as exc:
             log.warning("knocking failed: %s", type(exc).__name__)
@@ -197,7 +182,7 @@ class Consultation:
             self._on_signal(signal)
         return None
 
-    async def _joining_deadline(self, conference: wire.Conference) -> None:
+    async def _joining_deadline(self, conference: Conference) -> None:
         """A token that never puts us in the waiting room or the conference (an unexpected
         service type, an event stream that never opens) must not leave the patient in
         JOINING: after the limit they get a clear error."""
@@ -237,7 +222,7 @@ class Consultation:
                 if self._setup_failed:
                     # Let in without working media: the session rebuilds the call.
                     self._cancel_named("set-up")
-                    self._post(ev.MediaLost())
+                    self._lost_for_good()
             case wire.Removed(reason=reason):
                 self._post(ev.RemovedByServer(reason, deliberate=not self._host_timeout(reason)))
             case wire.TokenLost(reason=reason):
@@ -250,11 +235,15 @@ class Consultation:
             case wire.RemoteCandidate(candidate=candidate, mid=mid):
                 self._spawn(self._add_candidate(candidate, mid), name="remote-candidate")
             case wire.PeerGone():
-                # Direct media: the far end's browser left or restarts; its new offer follows.
+                # Direct media: the far end's browser left or restarts. As Pexip's clients do
+                # (PexRTC hangs up and calls again, Android restarts its peer connection),
+                # rebuild the call at once; the far end's new offer then pairs with it.
                 log.info("direct media: the far end's peer connection went away")
+                if self._admitted:
+                    self._lost_for_good()
             case wire.CallDropped():
                 # The node hung up our media but kept the participant: rebuild like an outage.
-                self._post(ev.MediaLost())
+                self._lost_for_good()
             case _:
                 log.info("conference: %s", type(signal).__name__)
 
@@ -291,7 +280,7 @@ class Consultation:
                 return
             self._setup_failed = True
             if self._admitted:
-                self._post(ev.MediaLost())
+                self._lost_for_good()
                 return
             attempt += 1
             await self._media_clock.sleep(min(SETUP_RETRY_STEP_S * 2 ** (attempt - 1), 30.0))
@@ -301,7 +290,7 @@ class Consultation:
         if not await self._set_up_call(token, remote_offer=offer):
             self._setup_failed = True
             if self._admitted:
-                self._post(ev.MediaLost())
+                self._lost_for_good()
 
     async def _replace_call(self, token: Token) -> Call:
         """Make a new call with fresh tracks, then close the one we had (if any). The new
@@ -316,8 +305,10 @@ class Consultation:
             MicrophoneAudioTrack(self._audio),
             self._audio,
             ice_config(token, self._config),
+            mend_gaps=self._watch_media_enabled,
         )
         self._call = call
+        self.calls_built += 1
         self._camera_track = camera_track
         if old is not None:
             self._keep_counts(old)
@@ -326,17 +317,17 @@ class Consultation:
 
     def _adapt_quality(self, call: Call) -> None:
         """From the moment media flows: send what the network and the CPU can carry."""
-        for task in list(self._tasks):
-            if task.get_name() == "send-quality":
-                task.cancel()
+        self._cancel_named("send-quality")
         assert self._camera_track is not None
+        self._quality = QualityController(call.outbound_video, self._camera_track)
+        self._quality.show_id(self._showing_id)
+        self._spawn(self._quality.run(), name="send-quality")
 
-        def on_change(change: QualityChange) -> None:
-            self._quality = change.level.name
-
-        controller = QualityController(call.outbound_video, self._camera_track, on_change=on_change)
-        self._quality = controller.level.name
-        self._spawn(controller.run(), name="send-quality")
+    def show_id(self, showing: bool) -> None:
+        """The patient holds an ID card up: send the sharpest frames the link allows."""
+        self._showing_id = showing
+        if self._quality is not None:
+            self._quality.show_id(showing)
 
     async def _set_up_call(self, token: Token, remote_offer: str | None = None) -> bool:
         """The one call set-up path: a fresh peer connection, then either our offer (both
@@ -388,7 +379,13 @@ class Consultation:
         first = self._spawn(self._announce_first_frame(call))
         if not self._watch_media_enabled:
             return
-        watch = InboundWatch(self._media_clock, window_s=OUTAGE_WINDOW_S, audio_gap_s=AUDIO_GAP_S)
+        watch = InboundWatch(
+            self._media_clock,
+            window_s=OUTAGE_WINDOW_S,
+            watched=WATCHED,
+            windows={"video_frames": FROZEN_PICTURE_S},
+            rtp_gap_s=RTP_GAP_S,
+        )
         watch.expect(True)
         outage = asyncio.Event()
 
@@ -411,21 +408,43 @@ class Consultation:
         await call.wait_first_video(timeout=3600.0)
         self._post(ev.CallMediaStarted())
 
-    async def rebuild_call(self) -> None:
-        """New peer connection, new offer, same participant: the patient stays admitted."""
-        if self._conference is None or self._conference.token is None or self._ended:
+    def _lost_for_good(self) -> None:
+        self._call_dead = True
+        self._post(ev.MediaLost())
+
+    def rebuild_call(self) -> None:
+        """After an outage: the call we had if media comes back on it, else a new peer
+        connection and offer for the same participant (engine.recovery); either way the
+        patient stays admitted. One recovery at a time: a retry asked for meanwhile is
+        already being done. The recovery is the consultation's own task, so ending the
+        consultation ends it too."""
+        if self._client is None or self._ended:
             return
-        for task in list(self._tasks):
-            if task.get_name() == "watch-media":
-                task.cancel()
-        if not await self._set_up_call(self._conference.token):
-            self._post(ev.MediaLost())
+        if any(t.get_name() == "recover" and not t.done() for t in self._tasks):
+            return
+        self._spawn(self._recover(), name="recover")
+
+    async def _recover(self) -> None:
+        assert self._client is not None
+        self._cancel_named("watch-media")
+        old = None if self._call_dead else self._call
+        self._call_dead = False
+        outcome = await recover(old, self._client.reachable)
+        if outcome is Recovery.RESUMED and old is self._call and not self._ended:
+            log.info("media flows again on the call we had")
+            self._post(ev.MediaRestored())
+        else:
+            token = self._conference.token if self._conference is not None else None
+            if token is None or self._ended:
+                return
+            if not await self._set_up_call(token):
+                self._lost_for_good()
         if self._admitted:
             self._spawn(self._watch_media(), name="watch-media")
 
     async def end(self) -> bool:
-        """Hang up, release the token and close everything; True when the token was released
-        (or none was ever granted). Never raises; a second call waits for the first."""
+        """Hang up, release the token and close everything; True unless a token was held and
+        the node did not take it back. Never raises; a second call waits for the first."""
         if self._ending is None:
             self._ending = asyncio.ensure_future(self._end())
         return await asyncio.shield(self._ending)
@@ -442,8 +461,7 @@ class Consultation:
                 await call.close()
         released = True
         if self._conference is not None:
-            released = self._conference.token is not None
-            await self._conference.leave()
+            released = await self._conference.leave()
         if self._client is not None:
             await self._client.close()
         return released

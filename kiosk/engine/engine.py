@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import importlib
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kiosk.base.clock import Clock, MonotonicClock
@@ -27,12 +29,8 @@ from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
 from kiosk.devices.frames import to_rgb
 from kiosk.devices.speech import SpeechPlayer, spoken_languages
-from kiosk.engine.camera_vision import CardWatcher, QrJoinReader
-from kiosk.engine.checks_runner import live_checks
-from kiosk.engine.consultation import Consultation
 from kiosk.engine.timers import PhaseTimers
 from kiosk.engine.view import DeviceNotice, RgbFrame
-from kiosk.pexip.url_cache import forget_request_urls
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
@@ -40,12 +38,31 @@ from kiosk.session.reconnect import ReconnectPolicy
 from kiosk.session.state import ErrorKind, Phase, SessionState, Timing
 from kiosk.vision.idcard import CardStatus
 
+if TYPE_CHECKING:
+    from kiosk.engine.camera_vision import CardWatcher
+    from kiosk.engine.consultation import Consultation
+
 log = logging.getLogger(__name__)
 
 # With reading aloud on, the checks wait for the screen's reading: this long for it to begin
 # (the screen asks as it appears), at most this long for it to end.
 SPEECH_GRACE_S = 0.5
 SPEECH_LIMIT_S = 15.0
+
+# What the start screen does not need (the checks, the camera readers, the call with its wire
+# client: aiortc, PyAV, aiohttp, zbar), imported where first used or ahead of that by
+# `Engine.preload`; importing them first put most of a second before the start screen here.
+LATER = (
+    "kiosk.engine.checks_runner",
+    "kiosk.engine.camera_vision",
+    "kiosk.engine.consultation",
+    "kiosk.pexip.url_cache",
+)
+
+
+def _import_later() -> None:
+    for name in LATER:
+        importlib.import_module(name)
 
 
 def timing_from(config: KioskConfig) -> Timing:
@@ -109,16 +126,18 @@ class Engine:
         self._listeners: list[Callable[[SessionState], None]] = []
         self.observer_failures = 0
         self._failed_observers: set[str] = set()
-        self._timers = PhaseTimers(self._clock, lambda name: self.post(ev.TimerFired(name)))
+        self._timers = PhaseTimers(
+            self._clock, lambda timer: self.post(timer(phase=self._state.phase))
+        )
         self._consultation: Consultation | None = None
         self._checks: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._finishing: asyncio.Task[None] | None = None
         self._qr_task: asyncio.Task[None] | None = None
-        self._chime_confirmed = False
         self._card: CardWatcher | None = None
         self._card_task: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
+        self._preloading: threading.Thread | None = None
         self.echo_cancel_missing = False
         self._self_view_seq = -1
         self._self_view_rgb: RgbFrame | None = None
@@ -145,7 +164,7 @@ class Engine:
         return DeviceNotice(
             camera_synthetic=self._camera.synthetic,
             camera_unplugged=self._camera.state is CameraState.UNPLUGGED,
-            microphone_silent=self._audio.microphone_missing,
+            microphone_missing=self._audio.microphone_missing,
             speaker_missing=self._audio.speaker_missing,
             echo_cancel_missing=self.echo_cancel_missing,
             read_aloud_languages=self._spoken_languages,
@@ -156,10 +175,6 @@ class Engine:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def send(self, intent: ev.Intent) -> None:
-        if isinstance(intent, ev.HeardChime):
-            # Read by the live checks before they post their next summary, so the patient's
-            # "I heard it" is not overwritten by a summary that could not hear the chime.
-            self._chime_confirmed = True
         self.post(intent)
 
     def self_view_frame(self) -> tuple[int, RgbFrame] | None:
@@ -179,6 +194,11 @@ class Engine:
         """Remote video and audio frames of the consultation under way (0, 0 without one)."""
         consultation = self._consultation
         return consultation.media_counts() if consultation else (0, 0)
+
+    def live_calls_built(self) -> int:
+        """Peer connections made for the consultation under way (0 without one)."""
+        consultation = self._consultation
+        return consultation.calls_built if consultation else 0
 
     def apply_config(self, config: KioskConfig) -> None:
         """Take a new configuration; only between sessions, so no patient sees a change."""
@@ -204,6 +224,14 @@ class Engine:
 
     async def start(self) -> None:
         self._runner = asyncio.get_running_loop().create_task(self._run(), name="engine")
+
+    def preload(self) -> None:
+        """Import what a session needs and the start screen does not (`LATER`) on a thread
+        of its own, so a patient's tap does not wait for it. With a window, call it once the
+        start screen is drawn: before, it competes with drawing it."""
+        if self._preloading is None:
+            self._preloading = threading.Thread(target=_import_later, name="preload", daemon=True)
+            self._preloading.start()
 
     async def stop(self) -> None:
         # The runner first, so no queued intent starts anything while we take things down.
@@ -241,6 +269,10 @@ class Engine:
 
     def _handle(self, event: ev.Event) -> None:
         before = self._state
+        if isinstance(event, ev.Timer) and event.phase is not before.phase:
+            # It ran out just as its phase ended, and waited in the queue meanwhile.
+            log.debug("dropped a timer of phase %s", event.phase)
+            return
         try:
             step = transition(before, event, self._clock.now())
         except SessionError as exc:
@@ -294,10 +326,8 @@ class Engine:
 
     def _execute(self, command: cmd.Command) -> None:
         match command:
-            case cmd.StartTimer(name=name, seconds=seconds):
-                self._timers.start(name, seconds)
-            case cmd.CancelTimer(name=name):
-                self._timers.cancel(name)
+            case cmd.StartTimer(timer=timer, seconds=seconds):
+                self._timers.start(timer, seconds)
             case cmd.RunChecks():
                 self._start_checks()
             case cmd.StopChecks():
@@ -308,7 +338,7 @@ class Engine:
                 self._knock(command)
             case cmd.RebuildCall():
                 if self._consultation is not None:
-                    self._spawn(self._consultation.rebuild_call())
+                    self._consultation.rebuild_call()
             case cmd.EndCall():
                 self._end_consultation()
             case cmd.Wipe():
@@ -385,6 +415,8 @@ class Engine:
         """Start or stop reading the camera for QR join codes and the ID-card guide."""
         scanning = after.phase in (Phase.NUMBER, Phase.NURSE)
         if scanning and self._qr_task is None:
+            from kiosk.engine.camera_vision import QrJoinReader
+
             reader = QrJoinReader(
                 self._camera,
                 self._config.allowed_hosts,
@@ -396,7 +428,11 @@ class Engine:
             self._qr_task.cancel()
             self._qr_task = None
         showing = after.show_id and after.phase in (Phase.IN_CALL, Phase.RECONNECTING)
+        if self._consultation is not None:
+            self._consultation.show_id(showing)
         if showing and self._card is None:
+            from kiosk.engine.camera_vision import CardWatcher
+
             self._card = CardWatcher(self._camera)
             self._card_task = self._spawn(self._card.run())
         elif not showing and self._card is not None:
@@ -415,6 +451,8 @@ class Engine:
         return consultation.connection_quality()
 
     def _start_checks(self) -> None:
+        from kiosk.engine.checks_runner import live_checks
+
         async def checks() -> None:
             if self._state.read_aloud:
                 # The chime must not talk over the screen being read, nor be measured
@@ -424,21 +462,21 @@ class Engine:
                 self._camera,
                 self._audio,
                 self._config,
-                speaker_confirmed=lambda: self._chime_confirmed,
             ):
                 self.post(ev.ChecksFinished(summary))
 
         if self._checks is not None:
             self._checks.cancel()
-        self._chime_confirmed = False
         self._checks = self._spawn(checks())
 
     def _knock(self, knock: cmd.Knock) -> None:
         if self._consultation is not None:
             self._end_consultation()
         self.record.continue_at = self._clock.now()
-        SESSION_SECRETS.add(knock.alias, knock.display_name, knock.pin or "")
+        SESSION_SECRETS.add(knock.alias, knock.display_name)
         display_name = knock.display_name or self._config.display_name
+        from kiosk.engine.consultation import Consultation
+
         consultation = Consultation(
             config=self._config,
             camera=self._camera,
@@ -447,7 +485,6 @@ class Engine:
             alias=knock.alias,
             display_name=display_name,
             host=knock.host,
-            pin=knock.pin,
             post=self._post_from_consultation,
             watch_media=self._watch_media,
         )
@@ -495,6 +532,8 @@ class Engine:
         self._audio.volume = fresh.volume
         self._audio.muted = fresh.muted
         self._self_view_rgb = None
+        from kiosk.pexip.url_cache import forget_request_urls
+
         forget_request_urls()
         # The call's buffers are gone now; hand their memory back before the next patient.
         gc.collect()

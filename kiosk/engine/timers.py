@@ -1,4 +1,4 @@
-"""Named timers that live only as long as the session phase that started them."""
+"""Timers that live only as long as the session phase that started them."""
 
 from __future__ import annotations
 
@@ -6,34 +6,37 @@ import asyncio
 from collections.abc import Callable
 
 from kiosk.base.clock import Clock
+from kiosk.session.events import Timer
 
 
 class PhaseTimers:
-    def __init__(self, clock: Clock, fire: Callable[[str], None]) -> None:
+    """One pending timer of each kind; `fire(kind)` is called when one runs out."""
+
+    def __init__(self, clock: Clock, fire: Callable[[type[Timer]], None]) -> None:
         self._clock = clock
         self._fire = fire
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[type[Timer], asyncio.Task[None]] = {}
 
-    def start(self, name: str, seconds: float) -> None:
-        self.cancel(name)
-        self._tasks[name] = asyncio.get_running_loop().create_task(
-            self._run(name, seconds), name=f"timer-{name}"
+    def start(self, timer: type[Timer], seconds: float) -> None:
+        self.cancel(timer)
+        self._tasks[timer] = asyncio.get_running_loop().create_task(
+            self._run(timer, seconds), name=f"timer-{timer.__name__}"
         )
 
-    def cancel(self, name: str) -> None:
-        task = self._tasks.pop(name, None)
+    def cancel(self, timer: type[Timer]) -> None:
+        task = self._tasks.pop(timer, None)
         if task is not None:
             task.cancel()
 
     def cancel_all(self) -> None:
-        for name in list(self._tasks):
-            self.cancel(name)
+        for timer in list(self._tasks):
+            self.cancel(timer)
 
     @property
-    def pending(self) -> frozenset[str]:
+    def pending(self) -> frozenset[type[Timer]]:
         return frozenset(self._tasks)
 
-    async def _run(self, name: str, seconds: float) -> None:
+    async def _run(self, timer: type[Timer], seconds: float) -> None:
         await self._clock.sleep(seconds)
-        self._tasks.pop(name, None)
-        self._fire(name)
+        self._tasks.pop(timer, None)
+        self._fire(timer)

@@ -6,16 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import numpy as np
-import numpy.typing as npt
-
 from kiosk.base.clock import Clock
+from kiosk.base.frames import RgbFrame as RgbFrame  # the frames the view hands the UI
 from kiosk.config import KioskConfig
 from kiosk.session.events import Intent
 from kiosk.session.state import SessionState
 from kiosk.vision.idcard import CardStatus
-
-RgbFrame = npt.NDArray[np.uint8]  # height × width × 3, RGB, C-contiguous
 
 
 @dataclass(frozen=True)
@@ -24,7 +20,7 @@ class DeviceNotice:
 
     camera_synthetic: bool = False  # no camera found: a generated picture is sent instead
     camera_unplugged: bool = False
-    microphone_silent: bool = False  # no microphone found: the clinician cannot hear you
+    microphone_missing: bool = False  # no microphone found: the clinician cannot hear you
     speaker_missing: bool = False
     # PulseAudio's echo canceller could not be set up: the clinician may hear themselves.
     echo_cancel_missing: bool = False

@@ -146,6 +146,10 @@ class CtlServer:
             hangup.cancel()
             if not waiting.done():
                 waiting.cancel()
+            # The reader is read again for the next request: the cancelled read must be
+            # over first, or the stream refuses a second reader.
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await hangup
         if waiting in done:
             if (failure := waiting.exception()) is not None:
                 log.warning("ctl: %s failed: %s", cmd, failure)

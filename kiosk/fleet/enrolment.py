@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import segno
 
-from kiosk.config import NAME_PATTERN, is_loopback_host
+from kiosk.base.hosts import is_loopback_host
+from kiosk.config import NAME_PATTERN
 from kiosk.fleet.keys import FINGERPRINT_PATTERN, KeyFormatError, b64url, b64url_decode
 
 PREFIX = "KIOSK-ENROL:"

@@ -30,7 +30,7 @@ class Devices(Protocol):
     @property
     def camera_unplugged(self) -> bool: ...
     @property
-    def microphone_silent(self) -> bool: ...
+    def microphone_missing(self) -> bool: ...
     @property
     def speaker_missing(self) -> bool: ...
     @property
@@ -109,7 +109,7 @@ class Management:
             self._last_phase = state.phase
         devices = self._engine.devices
         self._metrics.device_present("camera", not devices.camera_synthetic)
-        self._metrics.device_present("microphone", not devices.microphone_silent)
+        self._metrics.device_present("microphone", not devices.microphone_missing)
         self._metrics.device_present("speaker", not devices.speaker_missing)
         self._metrics.device_present("echo_canceller", not devices.echo_cancel_missing)
         self._metrics.set_observer_failures(self._engine.observer_failures)
@@ -128,7 +128,7 @@ class Management:
             "terminal": self._engine.config.terminal,
             "camera_synthetic": devices.camera_synthetic,
             "camera_unplugged": devices.camera_unplugged,
-            "microphone_missing": devices.microphone_silent,
+            "microphone_missing": devices.microphone_missing,
             "speaker_missing": devices.speaker_missing,
             "echo_cancel_missing": devices.echo_cancel_missing,
             "observer_failures": self._engine.observer_failures,

@@ -10,25 +10,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import av
 import numpy as np
-import numpy.typing as npt
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpsender import RTT_ALPHA
 from aiortc.sdp import candidate_from_sdp
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.base.frames import RgbFrame
+from kiosk.media import aiortc_hooks as hooks
 from kiosk.media.ice import IceConfig
 from kiosk.media.tracks import AudioOutput, SpeakerSink
 
 log = logging.getLogger(__name__)
-
-RgbFrame = npt.NDArray[np.uint8]
 
 
 class CallError(RuntimeError):
@@ -43,9 +41,9 @@ class InboundCounters:
     video_packets: int = 0
     audio_frames: int = 0
     video_frames: int = 0
-    # Seconds since the last audio RTP packet arrived (None before the first): audio comes
-    # every 20 ms, so a gap of a few hundred milliseconds is a cut, not loss.
-    audio_gap_s: float | None = None
+    # Seconds since the last RTP packet of either kind arrived (None before the first): audio
+    # alone comes every 20 ms, so a gap of a few hundred milliseconds is a cut, not loss.
+    rtp_gap_s: float | None = None
     transport: str = "new"  # the peer connection's state: "failed"/"closed" end it at once
 
 
@@ -69,8 +67,15 @@ class Call:
         audio_out: AudioOutput,
         ice: IceConfig | None = None,
         clock: Clock | None = None,
+        *,
+        mend_gaps: bool = True,
     ) -> None:
+        """`mend_gaps` (the kiosk's own mends, `media.aiortc_hooks`): play through lost audio
+        packets, speak Opus with in-band FEC, and after a gap in the inbound media restart
+        the video jitter buffer and ask for a keyframe. Off only to measure aiortc on its own
+        (the reconnect benchmark's "doing nothing")."""
         self.ice = ice or IceConfig()
+        self._mend_gaps = mend_gaps
         self._clock = clock or MonotonicClock()
         self._tracks = (mic_track, camera_track)
         self._pc = RTCPeerConnection(self.ice.rtc_configuration())
@@ -92,7 +97,7 @@ class Call:
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_connection_state)
         self._arrivals = {"audio": 0, "video": 0}
-        self._last_audio_at: float | None = None
+        self._last_rtp_at: float | None = None
         self._video_ssrc: int | None = None
         self._video_receiver: Any = None
         self.keyframe_requests = 0
@@ -101,7 +106,10 @@ class Call:
         for transceiver in self._pc.getTransceivers():
             self._time_arrivals(transceiver.receiver, transceiver.kind)
             if transceiver.kind == "video":
-                self._take_reports(transceiver.sender)
+                hooks.on_rtcp(transceiver.sender, self._take_report(transceiver.sender))
+            elif mend_gaps:
+                hooks.play_through_losses(transceiver.receiver)
+                hooks.encode_speech(transceiver.sender)
 
     # -- negotiation -------------------------------------------------------------------------
 
@@ -193,7 +201,7 @@ class Call:
 
     async def inbound(self) -> InboundCounters:
         """Counters for liveness: RTP packets as they arrived, decoded frames counted here."""
-        last = self._last_audio_at
+        last = self._last_rtp_at
         return InboundCounters(
             self._arrivals["audio"],
             self._arrivals["video"],
@@ -209,35 +217,57 @@ class Call:
         if self._closed or receiver is None or ssrc is None:
             return False
         self.keyframe_requests += 1
-        task = asyncio.get_running_loop().create_task(receiver._send_rtcp_pli(ssrc))
+        task = asyncio.get_running_loop().create_task(hooks.send_keyframe_request(receiver, ssrc))
         task.add_done_callback(_log_failure)
         return True
 
-    # How long without audio before the first packet back also asks for a keyframe: the
-    # video packets lost in the gap leave the decoder waiting for one.
+    # A gap this long with at least this many packets of a kind lost in it: the video lost
+    # in the gap leaves the decoder waiting for a keyframe, which the far end sends only
+    # every few seconds unless asked (aiortc asks on a decoder error only).
     KEYFRAME_AFTER_GAP_S = 0.25
+    LOST_IN_A_GAP = 5
 
     def _time_arrivals(self, receiver: Any, kind: str) -> None:
-        """Count and timestamp each inbound RTP packet where aiortc hands it to the receiver:
-        one counter and one clock read a packet, no stats walk."""
-        handle: Callable[..., Awaitable[None]] = receiver._handle_rtp_packet
+        """Count and timestamp each inbound RTP packet where aiortc takes it in: one counter
+        and one clock read a packet, no stats walk. After a gap that the network made (the
+        packets' sequence numbers jumped), mend what aiortc would not. A loop that stalled
+        makes a gap in time too, but its packets waited in the socket and come in order:
+        nothing was lost, and restarting the jitter buffer then would throw away good video."""
         arrivals = self._arrivals
+        last_at: float | None = None
+        last_seq: dict[int, int] = {}
 
-        async def timed(packet: Any, arrival_time_ms: int) -> None:
+        def arrived(packet: Any) -> Callable[[], None] | None:
+            nonlocal last_at
             arrivals[kind] += 1
-            if kind == "audio":
-                now = time.monotonic()
-                last, self._last_audio_at = self._last_audio_at, now
-                if last is not None and now - last > self.KEYFRAME_AFTER_GAP_S:
-                    log.info("audio back after %.2f s: asking for a keyframe", now - last)
-                    self.request_keyframe()
-            else:
+            now = time.monotonic()
+            previous_seq = last_seq.get(packet.ssrc)
+            last_seq[packet.ssrc] = packet.sequence_number
+            lost = 0 if previous_seq is None else (packet.sequence_number - previous_seq - 1)
+            lost &= 0xFFFF
+            network_gap = (
+                self._mend_gaps
+                and last_at is not None
+                and now - last_at > self.KEYFRAME_AFTER_GAP_S
+                and self.LOST_IN_A_GAP <= lost < 0x8000
+            )
+            last_at = now
+            self._last_rtp_at = now
+            if kind == "video":
                 self._video_ssrc = packet.ssrc
-            await handle(packet, arrival_time_ms)
+                if network_gap:
+                    hooks.restart_video_jitter_buffer(receiver)
+            if not network_gap:
+                return None
+            log.info("%s back after a gap, %d packets lost: asking for a keyframe", kind, lost)
+            return self._ask_keyframe
 
-        receiver._handle_rtp_packet = timed
+        hooks.on_rtp(receiver, arrived)
         if kind == "video":
             self._video_receiver = receiver
+
+    def _ask_keyframe(self) -> None:
+        self.request_keyframe()
 
     async def outbound_video(self) -> OutboundVideo:
         """Packets sent and the far end's latest report on them (aiortc's fractionLost is
@@ -255,24 +285,18 @@ class Call:
                 lost = float(stats.fractionLost) / 256.0
         return OutboundVideo(packets, self._video_rtt, lost, self._video_reports)
 
-    def _take_reports(self, sender: Any) -> None:
-        """Count the far end's receiver reports on our video, and undo aiortc's smoothing of
-        the round trip (new = a * old + (1 - a) * sample) to get each report's own."""
-        handle: Callable[[Any], Awaitable[None]] = sender._handle_rtcp_packet
+    def _take_report(self, sender: Any) -> Callable[[Any, float | None], None]:
+        """Count the far end's receiver reports on our video and keep each one's round trip,
+        not aiortc's moving average, which after a slow spell stays high for many reports."""
 
-        async def counted(packet: Any) -> None:
-            before = getattr(sender, "_RTCRtpSender__rtt", None)
-            await handle(packet)
-            after = getattr(sender, "_RTCRtpSender__rtt", None)
+        def taken(packet: Any, round_trip_s: float | None) -> None:
             if not any(r.ssrc == sender._ssrc for r in getattr(packet, "reports", ())):
                 return
             self._video_reports += 1
-            if isinstance(after, float) and after != before:
-                if isinstance(before, float):
-                    after = (after - RTT_ALPHA * before) / (1 - RTT_ALPHA)
-                self._video_rtt = max(0.0, after)
+            if round_trip_s is not None:
+                self._video_rtt = round_trip_s
 
-        sender._handle_rtcp_packet = counted
+        return taken
 
     # -- lifetime ----------------------------------------------------------------------------
 

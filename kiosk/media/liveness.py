@@ -1,14 +1,28 @@
 """Is media arriving? aiortc only notices a dead link after 24-36 s of failed consent checks,
-so the kiosk watches its own inbound counters and declares an outage within seconds.
+so the kiosk watches its own inbound counters and declares an outage within a second.
 
-`InboundWatch` is pure: it is fed counter samples and reads an injectable clock. Video is
-watched by decoded frames, not packets: after a burst loss aiortc's jitter buffer can keep
-receiving packets for many seconds without producing a picture.
+`InboundWatch` is pure: it is fed counter samples and reads an injectable clock. Three judges,
+the first that speaks wins:
 
-The fast judge is the audio arrival gap (`audio_gap_s`): the far end sends an audio packet
-every 20 ms, so under 30 % loss a gap of 25 lost packets in a row (0.5 s) has a chance of
-about 1e-13, while a cut shows as a growing gap at once. A transport that reports "failed"
-or "closed" is an outage whatever the counters say.
+- The RTP arrival gap (`rtp_gap_s`): the far end sends an audio packet every 20 ms and video
+  packets besides, so under 30 % loss a run of 25 lost packets in a row (0.5 s) has a chance of
+  about 1e-13, while a cut shows as a growing gap at once.
+- The transport: a peer connection that reports "failed" or "closed" is an outage whatever
+  the counters say.
+- A new call's start: the grace for its first packets (`start_grace_s`) runs from the moment
+  its transport is connected, since on a busy terminal ICE and DTLS alone can take seconds;
+  a transport still not connected after `connect_limit_s` is an outage.
+- Each watched counter has a window (`window_s`, or its own in `windows`) within which it
+  must move: a far end that stops sending one kind, or a picture that stays frozen while
+  its packets still arrive (which a keyframe request, see `FrozenPicture`, usually mends
+  first: the window for decoded frames is the last resort).
+
+The kiosk reads packets on the same loop that draws the screen, so a loop that stalls (a slow
+frame, a busy core) stops the reading too: after a stall the samples show a gap that the
+network never had, and the packets held in the socket meanwhile arrive just after. A gap
+therefore counts only once the samples have come on time (each within `on_time_s` of the
+previous) for as long as the gap itself must last: packets are read whenever the loop runs,
+so a gap seen by a loop that ran all along is the network's.
 """
 
 from __future__ import annotations
@@ -37,7 +51,7 @@ class Health(enum.Enum):
 class HealthChange:
     health: Health
     at: float
-    stalled: tuple[str, ...] = ()  # the counters that stopped moving (for OUTAGE)
+    stalled: tuple[str, ...] = ()  # what said "outage": counters, "rtp_gap" or "transport"
 
 
 class InboundWatch:
@@ -48,35 +62,43 @@ class InboundWatch:
         window_s: float = 2.0,
         start_grace_s: float = 5.0,
         watched: tuple[str, ...] = DEFAULT_WATCHED,
-        audio_gap_s: float | None = None,
         windows: dict[str, float] | None = None,
+        rtp_gap_s: float | None = None,
+        on_time_s: float = 0.3,
+        connect_limit_s: float = 15.0,
     ) -> None:
-        unknown = set(watched) - set(InboundCounters.__dataclass_fields__)
+        counters = set(InboundCounters.__dataclass_fields__) - {"rtp_gap_s", "transport"}
+        unknown = set(watched) - counters
         if unknown or not watched:
             raise ValueError(
                 f"watched must name InboundCounters fields (got {sorted(unknown) or 'none'})"
             )
-        if window_s <= 0 or start_grace_s <= 0:
+        if not window_s > 0 or not start_grace_s > 0:
             raise ValueError(
                 f"window_s and start_grace_s must be positive (got {window_s}, {start_grace_s})"
             )
-        if audio_gap_s is not None and audio_gap_s <= 0:
-            raise ValueError(f"audio_gap_s must be positive (got {audio_gap_s})")
+        if rtp_gap_s is not None and not rtp_gap_s > 0:
+            raise ValueError(f"rtp_gap_s must be positive (got {rtp_gap_s})")
         if windows is not None and (
-            set(windows) - set(watched) or any(w <= 0 for w in windows.values())
+            set(windows) - set(watched) or any(not w > 0 for w in windows.values())
         ):
             raise ValueError(f"windows must give positive windows for watched names ({windows})")
         self._clock = clock
         self.window_s = window_s
-        self.audio_gap_s = audio_gap_s
+        self.rtp_gap_s = rtp_gap_s
         self.windows = dict(windows or {})
         self.start_grace_s = start_grace_s
         self.watched = watched
+        self.on_time_s = on_time_s
+        self.connect_limit_s = connect_limit_s
         self.health = Health.IDLE
         self.history: list[HealthChange] = [HealthChange(Health.IDLE, clock.now())]
         self._last: dict[str, int] = {}
         self._moved_at: dict[str, float] = {}
         self._since = clock.now()
+        self._expected_at = clock.now()
+        self._fed_at: float | None = None
+        self._on_time_since = clock.now()
         self._outage_at = 0.0
 
     def expect(self, expected: bool) -> HealthChange | None:
@@ -86,6 +108,9 @@ class InboundWatch:
         self._last.clear()
         self._moved_at.clear()
         self._since = now
+        self._expected_at = now
+        self._fed_at = None
+        self._on_time_since = now
         return self._move(Health.STARTING if expected else Health.IDLE, now)
 
     def feed(self, counters: InboundCounters) -> HealthChange | None:
@@ -93,6 +118,14 @@ class InboundWatch:
         if self.health is Health.IDLE:
             return None
         now = self._clock.now()
+        if self._fed_at is not None and now - self._fed_at > self.on_time_s:
+            self._on_time_since = now
+        self._fed_at = now
+        if self.health is Health.STARTING and counters.transport in ("new", "connecting"):
+            # Not connected yet: the grace for the first packets has not begun.
+            self._since = now
+            if now - self._expected_at > self.connect_limit_s:
+                return self._move(Health.OUTAGE, now, ("transport",))
         for name in self.watched:
             value = getattr(counters, name)
             # A counter that went down belongs to a new call: it only sets the baseline.
@@ -100,9 +133,14 @@ class InboundWatch:
                 self._moved_at[name] = now
             self._last[name] = value
         stalled = tuple(n for n in self.watched if self._stalled(n, now))
-        gap = counters.audio_gap_s
-        if self.audio_gap_s is not None and gap is not None and gap > self.audio_gap_s:
-            stalled = tuple(dict.fromkeys(("audio_gap", *stalled)))
+        gap = counters.rtp_gap_s
+        if (
+            self.rtp_gap_s is not None
+            and gap is not None
+            and gap > self.rtp_gap_s
+            and now - self._on_time_since >= self.rtp_gap_s
+        ):
+            stalled = ("rtp_gap", *stalled)
         if counters.transport in ("failed", "closed"):
             stalled = ("transport", *stalled)
         if self.health is Health.STARTING:
@@ -139,6 +177,32 @@ class InboundWatch:
         return change
 
 
+class FrozenPicture:
+    """Video packets arrive but no picture is decoded: the decoder waits for a keyframe that
+    the far end sends only every few seconds unless asked. Says when to ask (RTCP PLI), at
+    most once per `every_s`, after `after_s` without a new frame while packets came in."""
+
+    def __init__(self, after_s: float = 0.3, every_s: float = 0.5) -> None:
+        self.after_s = after_s
+        self.every_s = every_s
+        self._frames = -1
+        self._packets = -1
+        self._frame_at: float | None = None
+        self._asked_at: float | None = None
+
+    def feed(self, counters: InboundCounters, now: float) -> bool:
+        packets_moved = counters.video_packets > self._packets >= 0
+        if counters.video_frames != self._frames or self._frame_at is None:
+            self._frames, self._frame_at = counters.video_frames, now
+        self._packets = counters.video_packets
+        if not packets_moved or now - self._frame_at < self.after_s:
+            return False
+        if self._asked_at is not None and now - self._asked_at < self.every_s:
+            return False
+        self._asked_at = now
+        return True
+
+
 async def watch_call(
     call: Call,
     watch: InboundWatch,
@@ -146,8 +210,18 @@ async def watch_call(
     clock: Clock,
     interval_s: float = 0.1,
 ) -> None:
-    """Poll the call's counters until cancelled, reporting each change of health."""
-    await watch_counters(call.inbound, watch, on_change, clock, interval_s)
+    """Poll the call's counters until cancelled, reporting each change of health and asking
+    for a keyframe while the picture is frozen."""
+    frozen = FrozenPicture()
+
+    async def sample() -> InboundCounters:
+        counters = await call.inbound()
+        if frozen.feed(counters, clock.now()):
+            log.info("video packets without a picture: asking for a keyframe")
+            call.request_keyframe()
+        return counters
+
+    await watch_counters(sample, watch, on_change, clock, interval_s)
 
 
 async def watch_counters(
@@ -166,6 +240,7 @@ async def watch_counters(
 
 __all__ = [
     "DEFAULT_WATCHED",
+    "FrozenPicture",
     "Health",
     "HealthChange",
     "InboundWatch",

@@ -6,6 +6,21 @@ previous state, one sample and the policy: it steps down at once when loss, roun
 the encoder falling behind say so, and steps back up one level only after conditions have
 been good for a while (hysteresis: the "good" thresholds are stricter than the "bad" ones).
 `QualityController` polls a `Call` and applies the level to its camera track.
+
+Above the top rung is the sharp picture (`SHARP`, 1280x720@30), taken only where this
+terminal shows at run time that it can: a good spell at the top rung with the encoder keeping
+up with room to spare, and a camera that delivers that size. If the encoder then falls behind,
+the picture goes back to the top rung and the sharp one is not tried again for
+`sharp_retry_s`. While the patient shows an ID card the track sends the sharpest frames the
+link allows instead: the camera's full size (up to 1280x720) at 5 frames a second on a good or
+fair link, 640x480 at that rate on a poor one; a card is read from still frames, and fewer of
+them leave each one more of the link.
+
+The connection badge the patient sees is not the rung: the picture size climbs back slowly
+on purpose, but the badge must say how the link is now. `LinkBadge` reads the same samples
+and judges only fresh receiver reports (the stats repeat the last one until the next comes):
+"poor" or "fair" on the first bad one, "good" again after two good ones in a row, about two
+seconds of a clean link.
 """
 
 from __future__ import annotations
@@ -45,6 +60,11 @@ LEVELS: tuple[QualityLevel, ...] = (
 )
 
 
+SHARP = SendFormat(1280, 720, 30)
+ID_CARD = SendFormat(1280, 720, 5)
+ID_CARD_POOR = SendFormat(640, 480, 5)
+
+
 @dataclass(frozen=True)
 class QualityPolicy:
     bad_loss: float = 0.05  # fraction of video packets lost that means "step down"
@@ -56,6 +76,10 @@ class QualityPolicy:
     min_keep_up: float = 0.75  # frames produced / frames due below this: the CPU is short
     down_hold_s: float = 2.0  # after a change, the stats need this long to show its effect
     up_after_s: float = 8.0  # good for this long before one rung up
+    # The sharp picture: None where the camera cannot deliver it.
+    sharp: SendFormat | None = SHARP
+    sharp_keep_up: float = 0.95  # the encoder kept up this well at the top rung
+    sharp_retry_s: float = 300.0  # after the encoder fell behind on it
 
     def __post_init__(self) -> None:
         if not (self.good_loss < self.bad_loss <= self.severe_loss):
@@ -78,6 +102,7 @@ class QualitySample:
     round_trip_s: float | None = None
     fraction_lost: float | None = None  # 0..1
     reports: int | None = None  # receiver reports so far; None: every sample counts as fresh
+    fps: float | None = None  # the rate the track was set to send (None: the rung's)
 
 
 @dataclass(frozen=True)
@@ -87,10 +112,15 @@ class QualityState:
     good_since: float | None = None
     last: QualitySample | None = None
     reason: str = "start"
+    sharp: bool = False  # the sharp picture, above the top rung
+    sharp_refused_at: float | None = None  # when the encoder fell behind on it
 
     @property
     def level(self) -> QualityLevel:
         return LEVELS[self.rung]
+
+    def send(self, policy: QualityPolicy) -> SendFormat:
+        return policy.sharp if self.sharp and policy.sharp is not None else self.level.send
 
 
 def keep_up(previous: QualitySample, sample: QualitySample, fps: float) -> float | None:
@@ -113,7 +143,7 @@ def decide(
         # Nothing went out: the link is down, which is the liveness watch's business;
         # reports meanwhile are stale and say nothing about the picture size.
         return dataclasses.replace(state, good_since=None)
-    ratio = keep_up(previous, sample, state.level.send.fps)
+    ratio = keep_up(previous, sample, sample.fps or state.send(policy).fps)
     cpu_short = ratio is not None and ratio < policy.min_keep_up
     fresh = sample.reports is None or sample.reports != previous.reports
     if not fresh and not cpu_short:
@@ -123,6 +153,18 @@ def decide(
     loss = (sample.fraction_lost or 0.0) if fresh else 0.0
     rtt = (sample.round_trip_s or 0.0) if fresh else 0.0
     bad = loss > policy.bad_loss or rtt > policy.bad_rtt_s or cpu_short
+    if bad and state.sharp:
+        # Back to the top rung first; the encoder falling behind rules the sharp picture out
+        # for a while, a bad link only for now.
+        reason = f"loss {loss:.0%}, rtt {rtt * 1000:.0f} ms, keep-up {ratio or 0:.2f}"
+        return dataclasses.replace(
+            state,
+            sharp=False,
+            sharp_refused_at=sample.at if cpu_short else state.sharp_refused_at,
+            changed_at=sample.at,
+            good_since=None,
+            reason=reason,
+        )
     if bad:
         if sample.at - state.changed_at < policy.down_hold_s or state.rung == len(LEVELS) - 1:
             return dataclasses.replace(state, good_since=None)
@@ -137,6 +179,21 @@ def decide(
         return dataclasses.replace(state, good_since=None)
     good_since = state.good_since if state.good_since is not None else sample.at
     since = max(good_since, state.changed_at)
+    if state.rung == 0 and not state.sharp and sample.at - since >= policy.up_after_s:
+        refused = state.sharp_refused_at
+        if (
+            policy.sharp is not None
+            and ratio is not None
+            and ratio >= policy.sharp_keep_up
+            and (refused is None or sample.at - refused >= policy.sharp_retry_s)
+        ):
+            return dataclasses.replace(
+                state,
+                sharp=True,
+                changed_at=sample.at,
+                good_since=sample.at,
+                reason=f"room for a sharper picture (keep-up {ratio:.2f})",
+            )
     if state.rung > 0 and sample.at - since >= policy.up_after_s:
         return dataclasses.replace(
             state,
@@ -148,11 +205,49 @@ def decide(
     return dataclasses.replace(state, good_since=good_since)
 
 
+class LinkBadge:
+    """good / fair / poor from the far end's fresh receiver reports on our video."""
+
+    def __init__(self, policy: QualityPolicy = QualityPolicy(), good_reports: int = 2) -> None:
+        self._policy = policy
+        self._good_reports = good_reports
+        self._good_run = good_reports
+        self._reports: int | None = None
+        self.name = "good"
+
+    def feed(self, video: OutboundVideo) -> str:
+        fresh = video.reports is not None and video.reports != self._reports
+        if not fresh:
+            return self.name
+        self._reports = video.reports
+        p = self._policy
+        loss, rtt = video.fraction_lost or 0.0, video.round_trip_s or 0.0
+        if loss > p.bad_loss or rtt > p.bad_rtt_s:
+            self._good_run = 0
+            self.name = "poor" if loss > p.severe_loss or rtt > p.severe_rtt_s else "fair"
+        elif loss < p.good_loss and rtt < p.good_rtt_s:
+            self._good_run += 1
+            if self._good_run >= self._good_reports:
+                self.name = "good"
+            elif self.name == "poor":
+                self.name = "fair"
+        else:
+            self._good_run = 0
+            self.name = "fair"
+        return self.name
+
+
 @dataclass(frozen=True)
 class QualityChange:
     at: float
     level: QualityLevel
     reason: str
+    send: SendFormat | None = None  # what the track sends from now on (None: the level's)
+
+    @property
+    def label(self) -> str:
+        send = self.send or self.level.send
+        return f"{send.width}x{send.height}@{send.fps:g}"
 
 
 class QualityController:
@@ -170,22 +265,47 @@ class QualityController:
     ) -> None:
         self._stats = stats
         self._track = track
+        width, height = track.source_size
+        if policy.sharp is not None and (
+            width < policy.sharp.width or height < policy.sharp.height
+        ):
+            policy = dataclasses.replace(policy, sharp=None)
         self._policy = policy
         self._clock = clock or MonotonicClock()
         self._interval_s = interval_s
         self._on_change = on_change
+        self._showing_id = False
+        self.badge = LinkBadge(policy)
         now = self._clock.now()
         self.state = QualityState(changed_at=now)
-        track.set_format(self.level.send)
-        self.history: list[QualityChange] = [QualityChange(now, self.level, "start")]
+        track.set_format(self.send)
+        self.history: list[QualityChange] = [QualityChange(now, self.level, "start", self.send)]
 
     @property
     def level(self) -> QualityLevel:
         return self.state.level
 
+    @property
+    def send(self) -> SendFormat:
+        """What the track sends now: the ID-card frames, the sharp picture or the rung's."""
+        if not self._showing_id:
+            return self.state.send(self._policy)
+        wanted = ID_CARD if self.state.rung <= 1 else ID_CARD_POOR
+        width, height = self._track.source_size
+        if width < wanted.width or height < wanted.height:
+            return SendFormat(width - width % 2, height - height % 2, wanted.fps)
+        return wanted
+
+    def show_id(self, showing: bool) -> None:
+        """The patient holds an ID card up (True) or is done (False)."""
+        if showing != self._showing_id:
+            self._showing_id = showing
+            self._apply("showing an ID card" if showing else "ID card put away")
+
     async def step(self) -> QualityLevel:
         """Take one sample and apply the decision."""
         video = await self._stats()
+        self.badge.feed(video)
         sample = QualitySample(
             self._clock.now(),
             self._track.frames_sent,
@@ -193,18 +313,24 @@ class QualityController:
             video.round_trip_s,
             video.fraction_lost,
             video.reports,
+            self._track.send_format.fps,
         )
-        before = self.state.rung
+        before = (self.state.rung, self.state.sharp)
         self.state = decide(self.state, sample, self._policy)
-        if self.state.rung != before:
-            level = self.level
-            self._track.set_format(level.send)
-            change = QualityChange(sample.at, level, self.state.reason)
-            self.history.append(change)
-            log.info("send quality %s (%s): %s", level.name, level.label, change.reason)
-            if self._on_change is not None:
-                self._on_change(change)
+        if (self.state.rung, self.state.sharp) != before:
+            self._apply(self.state.reason)
         return self.level
+
+    def _apply(self, reason: str) -> None:
+        send = self.send
+        if send == self._track.send_format:
+            return
+        self._track.set_format(send)
+        change = QualityChange(self._clock.now(), self.level, reason, send)
+        self.history.append(change)
+        log.info("send quality %s (%s): %s", self.level.name, change.label, reason)
+        if self._on_change is not None:
+            self._on_change(change)
 
     async def run(self) -> None:
         """Until cancelled."""
@@ -214,7 +340,11 @@ class QualityController:
 
 
 __all__ = [
+    "ID_CARD",
+    "ID_CARD_POOR",
     "LEVELS",
+    "SHARP",
+    "LinkBadge",
     "QualityChange",
     "QualityController",
     "QualityLevel",

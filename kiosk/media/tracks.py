@@ -15,9 +15,10 @@ import cv2
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from kiosk.base.frames import BgrFrame as BgrImage
+from kiosk.base.frames import I420Frame as I420Image
 from kiosk.devices.audio import BLOCK, SAMPLE_RATE
 from kiosk.devices.camera import CameraHub
-from kiosk.devices.frames import BgrImage, I420Image
 from kiosk.devices.ringbuffer import Samples
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,12 @@ class CameraVideoTrack(MediaStreamTrack):
     def send_format(self) -> SendFormat:
         return self._format
 
+    @property
+    def source_size(self) -> tuple[int, int]:
+        """The camera's picture size: nothing larger is ever sent."""
+        width, height = self._hub.size
+        return int(width), int(height)
+
     def set_format(self, send: SendFormat) -> None:
         """Send at this size and rate from the next frame on."""
         if send == self._format:
@@ -171,15 +178,25 @@ class MicrophoneAudioTrack(MediaStreamTrack):
         return frame
 
 
+# A frame's time (its RTP time) jumping ahead means lost packets that the jitter buffer
+# stepped over. Up to this much is concealed with the last 20 ms again, fading; a longer
+# jump is a cut, and silence then tells the patient the truth.
+MAX_CONCEAL_S = 0.12
+CONCEAL_CHUNK = SAMPLE_RATE // 50  # 20 ms
+
+
 class SpeakerSink:
-    """Consumes a remote audio track into the speaker, as 48 kHz mono int16."""
+    """Consumes a remote audio track into the speaker, as 48 kHz mono int16, concealing short
+    losses. `frames` counts the 20 ms frames played, concealed ones (`concealed`) included."""
 
     def __init__(self, output: AudioOutput) -> None:
         self._output = output
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         self._task: asyncio.Task[None] | None = None
+        self._last_chunk: Samples | None = None
         self.frames = 0
         self.samples = 0
+        self.concealed = 0
 
     def start(self, track: MediaStreamTrack) -> None:
         if self._task is not None:
@@ -187,6 +204,7 @@ class SpeakerSink:
         self._task = asyncio.get_running_loop().create_task(self._run(track))
 
     async def _run(self, track: MediaStreamTrack) -> None:
+        expected: float | None = None
         while True:
             try:
                 frame = await track.recv()
@@ -194,11 +212,31 @@ class SpeakerSink:
                 return
             if not isinstance(frame, av.AudioFrame):
                 raise TypeError(f"expected audio frames from the remote track, got {type(frame)}")
+            at = frame.time
+            if at is not None:
+                if expected is not None and 0 < at - expected <= MAX_CONCEAL_S:
+                    self._conceal(at - expected)
+                expected = at + frame.samples / frame.sample_rate
             self.frames += 1
             for mono in self._resampler.resample(frame):
                 samples = np.asarray(mono.to_ndarray(), dtype=np.int16).reshape(-1)
                 self.samples += len(samples)
                 self._output.play(samples)
+                if len(samples) >= CONCEAL_CHUNK:
+                    self._last_chunk = samples[-CONCEAL_CHUNK:]
+
+    def _conceal(self, seconds: float) -> None:
+        """Play the last 20 ms again for each lost one, each time quieter."""
+        last = self._last_chunk
+        if last is None:
+            return
+        count = round(seconds * 50)
+        for index in range(count):
+            gain = 0.8 ** (index + 1)
+            self._output.play((last.astype(np.float32) * gain).astype(np.int16))
+            self.samples += CONCEAL_CHUNK
+        self.frames += count
+        self.concealed += count
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -1,19 +1,8 @@
 """The Pexip Infinity client REST API v2: wire client, typed events, conference presence."""
 
-from kiosk.pexip.client import CallAnswer, InfinityClient, Token
-from kiosk.pexip.conference import (
-    Admitted,
-    CallDropped,
-    Conference,
-    Referred,
-    RemoteOffer,
-    Removed,
-    Signal,
-    StreamBack,
-    StreamLost,
-    TokenLost,
-    Waiting,
-)
+from kiosk.pexip.answers import CallAnswer, Token
+from kiosk.pexip.client import InfinityClient
+from kiosk.pexip.conference import Conference
 from kiosk.pexip.discovery import resolve_node
 from kiosk.pexip.errors import (
     HostNotAllowed,
@@ -29,6 +18,19 @@ from kiosk.pexip.errors import (
     UntrustedNode,
 )
 from kiosk.pexip.events import InfinityEvent, Participant, parse_event
+from kiosk.pexip.signals import (
+    Admitted,
+    CallDropped,
+    PeerGone,
+    Referred,
+    RemoteOffer,
+    Removed,
+    Signal,
+    StreamBack,
+    StreamLost,
+    TokenLost,
+    Waiting,
+)
 
 __all__ = [
     "Admitted",
@@ -45,6 +47,7 @@ __all__ = [
     "NoSuchNode",
     "NodeUnreachable",
     "Participant",
+    "PeerGone",
     "PexipError",
     "PinRequired",
     "ProtocolError",

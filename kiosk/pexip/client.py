@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import dataclasses
-import ipaddress
 import json
 import logging
 import ssl
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from kiosk.base.hosts import is_loopback_host
+from kiosk.pexip.answers import (
+    CallAnswer,
+    Token,
+    calls_answer,
+    parse_token,
+    refreshed_token,
+    update_answer,
+)
 from kiosk.pexip.errors import (
     HostNotAllowed,
     NodeUnreachable,
@@ -38,7 +44,6 @@ from kiosk.pexip.sse import DEFAULT_MAX_EVENT_BYTES, read_sse
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/client/v2"
-_LOOPBACK_NAMES = frozenset({"localhost"})
 _RETRY_STATUSES = frozenset({502, 504})
 # A request that creates something on the node (`request_token` a participant, `calls` a call)
 # is retried only when it cannot have reached the node: a refused connection, or a 502 (the
@@ -57,161 +62,6 @@ _MAX_FIELD_CHARS = 16 * 1024
 _MAX_ICE_SERVERS = 32
 
 
-@dataclass(frozen=True)
-class StunServer:
-    url: str
-
-
-@dataclass(frozen=True)
-class TurnServer:
-    urls: tuple[str, ...]
-    username: str = ""
-    credential: str = field(default="", repr=False)
-
-
-@dataclass(frozen=True)
-class Token:
-    token: str = field(repr=False)
-    expires: float
-    participant_uuid: str
-    role: str = ""  # "HOST" or "GUEST"
-    display_name: str = field(default="", repr=False)
-    service_type: str = ""
-    current_service_type: str = ""
-    direct_media: bool = False
-    stun: tuple[StunServer, ...] = ()
-    turn: tuple[TurnServer, ...] = ()
-    use_relay_candidates_only: bool = False
-
-    @property
-    def is_host(self) -> bool:
-        return self.role == "HOST"
-
-
-@dataclass(frozen=True)
-class CallAnswer:
-    """`sdp` is empty when the node will not answer here (direct media: the far end's offer
-    comes later as an event)."""
-
-    call_uuid: str
-    sdp: str = field(repr=False)
-    offer_ignored: bool = False
-
-
-def _expires(value: Any) -> float:
-    """`expires` comes as a string of seconds ("120"), sometimes as a number."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ProtocolError(f"token expires must be seconds (got {type(value).__name__})")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ProtocolError(f"token expires must be seconds (got {type(value).__name__})") from None
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise ProtocolError("token expires must be a positive number of seconds")
-    return seconds
-
-
-def _text(
-    d: dict[str, Any], key: str, required: bool = False, limit: int = _MAX_FIELD_CHARS
-) -> str:
-    value = d.get(key)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value):
-        raise ProtocolError(f"{key} must be a non-empty string (got {type(value).__name__})")
-    if len(value) > limit:
-        raise ProtocolError(f"{key} is longer than {limit} characters")
-    return value
-
-
-def _string_list(value: Any, what: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ProtocolError(f"{what} must be a string or a list of strings")
-    return value
-
-
-def _object_list(result: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    value = result.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ProtocolError(f"{key} must be a list of objects (got {type(value).__name__})")
-    if len(value) > _MAX_ICE_SERVERS:
-        raise ProtocolError(f"{key} lists more than {_MAX_ICE_SERVERS} servers")
-    return value
-
-
-def update_answer(result: Any) -> str:
-    """The answer in an `update` result, unchecked: a bare SDP string (transcoded), an object
-    with `sdp` (direct media), or "" when it says `offer_ignored` (Android SDK's
-    UpdateResponseSerializer; wire example update_response_direct_media_offer_ignored)."""
-    if isinstance(result, str):
-        return result
-    if isinstance(result, dict):
-        if result.get("offer_ignored") is True:
-            return ""
-        if isinstance(result.get("sdp"), str) and result["sdp"]:
-            return str(result["sdp"])
-    raise ProtocolError("update result must be an SDP string or say offer_ignored")
-
-
-def _ice_servers(result: dict[str, Any]) -> tuple[tuple[StunServer, ...], tuple[TurnServer, ...]]:
-    stun = tuple(
-        StunServer(_text(item, "url", required=True)) for item in _object_list(result, "stun")
-    )
-    turn = tuple(
-        TurnServer(
-            tuple(_string_list(item.get("urls"), "turn urls")),
-            _text(item, "username"),
-            _text(item, "credential"),
-        )
-        for item in _object_list(result, "turn")
-    )
-    return stun, turn
-
-
-def _flag(result: dict[str, Any], key: str) -> bool:
-    value = result.get(key)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ProtocolError(f"{key} must be true or false (got {type(value).__name__})")
-    return value
-
-
-def parse_token(result: Any) -> Token:
-    """Read a request_token result; ProtocolError names the first field that is wrong."""
-    if not isinstance(result, dict):
-        raise ProtocolError(f"request_token result must be an object (got {type(result).__name__})")
-    stun, turn = _ice_servers(result)
-    service_type = _text(result, "service_type")
-    current = _text(result, "current_service_type") or service_type
-    return Token(
-        token=_text(result, "token", required=True),
-        expires=_expires(result.get("expires")),
-        participant_uuid=_text(result, "participant_uuid", required=True),
-        role=_text(result, "role"),
-        display_name=_text(result, "display_name"),
-        service_type=service_type or current,
-        current_service_type=current,
-        direct_media=_flag(result, "direct_media"),
-        stun=stun,
-        turn=turn,
-        use_relay_candidates_only=_flag(result, "use_relay_candidates_only"),
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_url(url: str, allowed_hosts: Sequence[str]) -> str:
     """Return the URL's host if the kiosk may talk to it, else raise HostNotAllowed."""
     parts = urlsplit(url)
@@ -221,7 +71,7 @@ def check_url(url: str, allowed_hosts: Sequence[str]) -> str:
         raise HostNotAllowed("the node's host is not on the allow-list")
     if parts.scheme == "https":
         return host
-    if parts.scheme == "http" and _is_loopback(host):
+    if parts.scheme == "http" and is_loopback_host(host):
         return host
     raise HostNotAllowed(f"expected an https:// node URL, got scheme {parts.scheme!r}")
 
@@ -236,7 +86,7 @@ class InfinityClient:
         session: aiohttp.ClientSession | None = None,
         *,
         retries: int = 4,
-        backoff_s: float = 0.1,
+        backoff_s: float = 0.05,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         ca_file: str | None = None,
     ) -> None:
@@ -273,6 +123,25 @@ class InfinityClient:
         """Raise unless the node answers 200 to its health check."""
         await self._request("GET", "/status", expect_json=False)
 
+    async def reachable(self, timeout_s: float = 1.0) -> bool:
+        """Whether the node answers at all right now: one `GET status` on a fresh
+        connection (a pooled one may be a dead leftover of a cut), no retries, any HTTP
+        answer counts. For telling when a network outage is over, not for its health."""
+        try:
+            async with (
+                aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(ssl=self._ssl, force_close=True)
+                ) as session,
+                session.get(
+                    self._base + "/status",
+                    timeout=aiohttp.ClientTimeout(total=timeout_s),
+                    allow_redirects=False,
+                ) as response,
+            ):
+                return response.status > 0
+        except (aiohttp.ClientError, TimeoutError, OSError, ssl.SSLError):
+            return False
+
     def conference(self, alias: str) -> ConferenceStep:
         if not alias or "/" in alias:
             raise ValueError("alias must be a non-empty path segment")
@@ -301,7 +170,9 @@ class InfinityClient:
         last: str = ""
         for attempt in range(self._retries + 1):
             if attempt:
-                await asyncio.sleep(self._backoff_s * attempt)
+                # Doubling from 50 ms: a short gateway burst costs a patient who knocks a few
+                # tenths of a second, and four retries still span most of a second.
+                await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
             try:
                 async with self._http().request(
                     method, url, headers=headers, json=body, timeout=timeout, allow_redirects=False
@@ -421,13 +292,7 @@ class ConferenceStep:
         result = await self._client._request(
             "POST", self._path + "/refresh_token", token=token.token
         )
-        if not isinstance(result, dict):
-            raise ProtocolError("refresh_token result must be an object")
-        return dataclasses.replace(
-            token,
-            token=_text(result, "token", required=True),
-            expires=_expires(result.get("expires")),
-        )
+        return refreshed_token(token, result)
 
     async def release_token(self, token: Token, reason: str | None = None) -> None:
         """`reason` is sent as PexRTC does (`{reason}`); it must never carry personal data."""
@@ -485,12 +350,7 @@ class ParticipantStep:
             timeout_s=_LONG_TIMEOUT_S,
             creates=True,
         )
-        if not isinstance(result, dict):
-            raise ProtocolError("calls result must be an object")
-        call_uuid = _text(result, "call_uuid", required=True)
-        ignored = _flag(result, "offer_ignored")
-        answer = "" if ignored else _text(result, "sdp", limit=MAX_BODY_BYTES)
-        return CallAnswer(call_uuid, checked_sdp(answer) if answer else "", ignored)
+        return calls_answer(result)
 
     async def unlock(self, token: Token) -> None:
         """Let this participant in from the waiting room (hosts only)."""

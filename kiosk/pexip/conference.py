@@ -2,19 +2,9 @@
 
 `Conference` joins (with the PIN flow), keeps the token fresh at half its lifetime, follows
 the event stream (reconnecting with backoff and rebuilding the roster from each sync
-bracket) and tells its consumer only what the session needs to know:
-
-    Waiting -> Admitted -> Removed(reason)        the usual life
-    StreamLost -> StreamBack                      the event stream dropped and came back
-    TokenLost(reason)                             the node no longer knows our token
-    RemoteOffer(sdp)                              direct media: answer it, then `ack(answer)`
-    RemoteCandidate(candidate, mid)               a trickled ICE candidate of the far end
-    PeerGone                                      direct media: the far end left; its new
-                                                  offer (a RemoteOffer) follows
-    CallDropped(reason)                           the node hung up our call; the token stays
-    Referred(alias, token)                        join `alias` anew with the one-time token
-
-Removed, TokenLost and Referred are final: the signal stream ends after them.
+bracket) and tells its consumer only what the session needs to know, as the signals of
+`kiosk.pexip.signals` (Waiting, Admitted, Removed, ...). It is also the signalling seam the
+calls use (`media.signaling`): offers, answers and acks go through it.
 """
 
 from __future__ import annotations
@@ -23,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.base.clock import Clock, MonotonicClock
-from kiosk.pexip.client import ConferenceStep, InfinityClient, Token
+from kiosk.pexip.answers import Token
+from kiosk.pexip.client import ConferenceStep, InfinityClient
 from kiosk.pexip.errors import (
     InvalidToken,
     NoSuchConference,
@@ -55,95 +45,27 @@ from kiosk.pexip.events import (
     UpdateSdp,
 )
 from kiosk.pexip.sdp import checked_sdp
+from kiosk.pexip.signals import (
+    FINAL_SIGNALS,
+    Admitted,
+    CallDropped,
+    PeerGone,
+    Referred,
+    RemoteCandidate,
+    RemoteOffer,
+    Removed,
+    Signal,
+    StreamBack,
+    StreamLost,
+    TokenLost,
+    Waiting,
+)
 
 log = logging.getLogger(__name__)
 
 WAITING_SERVICE_TYPES = frozenset({"waiting_room"})
 ADMITTED_SERVICE_TYPES = frozenset({"conference", "lecture"})
 _BEST_EFFORT_TIMEOUT_S = 3.0
-
-
-@dataclass(frozen=True)
-class Signal:
-    pass
-
-
-@dataclass(frozen=True)
-class Waiting(Signal):
-    """In the waiting room of a locked conference, or waiting for a host."""
-
-
-@dataclass(frozen=True)
-class Admitted(Signal):
-    """Our participant is in the conference proper."""
-
-
-@dataclass(frozen=True)
-class Removed(Signal):
-    """The node removed our participant (a disconnect event, or deleted from the roster)."""
-
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class TokenLost(Signal):
-    """The token could not be refreshed before it expired, or the node refused it."""
-
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class StreamLost(Signal):
-    """The event stream dropped; reconnecting in the background."""
-
-
-@dataclass(frozen=True)
-class StreamBack(Signal):
-    """The event stream is back and the roster was rebuilt."""
-
-
-@dataclass(frozen=True)
-class RemoteOffer(Signal):
-    """Direct media: the far end's offer (SSE `new_offer` or `update_sdp`). Answer it with
-    `Conference.ack(answer_sdp)` on the call placed earlier."""
-
-    sdp: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class RemoteCandidate(Signal):
-    """A trickled ICE candidate of the far end (SSE `new_candidate`): all three official
-    clients add these to their peer connection (Android WebRtcMediaConnection, Swift
-    Conference, PexRTC). End-of-candidates markers (an empty candidate) are not passed on."""
-
-    candidate: str
-    mid: str
-
-
-@dataclass(frozen=True)
-class PeerGone(Signal):
-    """Direct media: the far end's peer connection went away (`peer_disconnect`); it
-    restarts signalling with a new offer (Android MediaConnectionSignalingImpl)."""
-
-
-@dataclass(frozen=True)
-class CallDropped(Signal):
-    """The node dropped our call (`call_disconnected`); the participant and token remain,
-    so a new `place_call` rebuilds media without a new knock."""
-
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class Referred(Signal):
-    """The node moves us to another conference: leave this one, then `join` a new
-    Conference on `alias` with `one_time_token=token`."""
-
-    alias: str = field(repr=False)
-    token: str = field(repr=False)
-
-
-FINAL_SIGNALS = (Removed, TokenLost, Referred)
 
 
 class NotJoined(PexipError):
@@ -297,15 +219,18 @@ class Conference:
             return
         await self._best_effort(self._call_step(token, call_uuid).disconnect(token), "call")
 
-    async def leave(self, reason: str | None = None) -> None:
-        """Hang up, release the token and stop following; best effort, never raises.
-        `reason` goes to the node as is: a fixed phrase, never personal data."""
+    async def leave(self, reason: str | None = None) -> bool:
+        """Hang up, release the token and stop following; best effort, never raises. False
+        only when a token was held and the node did not take it back (it then lingers in
+        the clinician's list until it expires). `reason` goes to the node as is: a fixed
+        phrase, never personal data."""
         token = self._token
         await self.hang_up_call()
         self._end()
         await self._stop_tasks()
-        if token is not None:
-            await self._best_effort(self._step.release_token(token, reason), "release_token")
+        if token is None:
+            return True
+        return await self._best_effort(self._step.release_token(token, reason), "release_token")
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -317,11 +242,13 @@ class Conference:
     def _call_step(self, token: Token, call_uuid: str) -> Any:
         return self._step.participant(token.participant_uuid).call(call_uuid)
 
-    async def _best_effort(self, request: Coroutine[Any, Any, None], what: str) -> None:
+    async def _best_effort(self, request: Coroutine[Any, Any, None], what: str) -> bool:
         try:
             await asyncio.wait_for(request, _BEST_EFFORT_TIMEOUT_S)
         except (PexipError, TimeoutError) as exc:
             log.info("%s on leaving failed, ignored: %s", what, type(exc).__name__)
+            return False
+        return True
 
     def _emit(self, signal: Signal) -> None:
         if self._ended:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
@@ -24,6 +25,7 @@ from kiosk.pexip.events import (
     ParticipantCreate,
     ParticipantDelete,
     ParticipantUpdate,
+    PeerDisconnect,
 )
 from kiosk.refnode.tracks import PatternTrack, ToneTrack, drain
 
@@ -55,6 +57,7 @@ class PractitionerBot:
         self._guests: set[str] = set()
         self._video_in = [0]
         self._audio_in = [0]
+        self._latest_video: list[Any] = [None]
         self.admitted: list[str] = []
         self.departed: list[str] = []
         self.guest_left = asyncio.Event()
@@ -66,6 +69,12 @@ class PractitionerBot:
     @property
     def audio_frames_received(self) -> int:
         return self._audio_in[0]
+
+    @property
+    def latest_video(self) -> av.VideoFrame | None:
+        """The newest picture of the patient the practitioner's side decoded."""
+        frame = self._latest_video[0]
+        return frame if isinstance(frame, av.VideoFrame) else None
 
     async def start(self) -> None:
         """Join as host; in a transcoded room, place the call at once."""
@@ -82,8 +91,10 @@ class PractitionerBot:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            counter = self._video_in if track.kind == "video" else self._audio_in
-            self._spawn(drain(track, counter))
+            if track.kind == "video":
+                self._spawn(drain(track, self._video_in, self._latest_video))
+            else:
+                self._spawn(drain(track, self._audio_in))
 
         pc.addTrack(PatternTrack())
         pc.addTrack(ToneTrack())
@@ -94,6 +105,12 @@ class PractitionerBot:
             return
         await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         await self.conference.ack()
+
+    async def _call_again(self) -> None:
+        with contextlib.suppress(PexipError):
+            await self.conference.hang_up_call()
+        with contextlib.suppress(PexipError):
+            await self._call()
 
     async def leave(self) -> None:
         for task in list(self._tasks):
@@ -125,6 +142,10 @@ class PractitionerBot:
             case CallDisconnected() if self.conference.direct_media and self._pc is not None:
                 pc, self._pc = self._pc, None
                 self._spawn(pc.close())
+            case PeerDisconnect() if self.conference.direct_media and self._guests:
+                # As PexRTC does: hang up this call and place a new one, which the node pairs
+                # with the patient's next call.
+                self._spawn(self._call_again())
             case _:
                 pass
 

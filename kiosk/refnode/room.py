@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 WAITING_TIMEOUT_REASON = "Timeout waiting for host to join or admit"
 REMOVED_BY_HOST_REASON = "Disconnected by remote host"
-PEER_LEFT_REASON = "Peer disconnected"
 KINDS = ("audio", "video")
 
 StreamItem = tuple[str, Any] | None  # (event name, JSON payload), None closes the stream
@@ -436,18 +435,22 @@ class Room:
             self.journal.append(("answer", peer.uuid, ""))
 
     def _drop_leg(self, p: NodeParticipant) -> None:
+        """End `p`'s direct-media call. The one it was paired with keeps its own call and is
+        told `peer_disconnect`: Pexip's clients restart negotiation on that (Android maps it
+        to a restart of the peer connection, MediaConnectionSignalingImpl; PexRTC hangs up
+        its call and places a new one), so the next host offer pairs with it again."""
         leg, p.leg = p.leg, None
         if leg is None:
             return
         leg.cancel()
         peer = self.participants.get(leg.peer or "")
         if peer is not None and peer.leg is not None and peer.leg.peer == p.uuid:
-            peer_leg, peer.leg = peer.leg, None
-            peer_leg.cancel()
-            self.journal.append(("call_dropped", peer.uuid, PEER_LEFT_REASON))
-            self.tell(
-                peer, "call_disconnected", {"call_uuid": peer_leg.uuid, "reason": PEER_LEFT_REASON}
-            )
+            peer.leg.peer = None
+            if peer.is_host:
+                # Its offer was answered by the peer that left; a new one must come.
+                peer.leg.offer = None
+            self.journal.append(("peer_disconnect", peer.uuid, ""))
+            self.tell(peer, "peer_disconnect", None)
 
     def rewire(self) -> None:
         """Send each admitted participant the media of another admitted one, preferring the

@@ -143,10 +143,15 @@ class SwitchableTrack(MediaStreamTrack):
             return frame
 
 
-async def drain(track: MediaStreamTrack, counter: list[int] | None = None) -> None:
-    """Read a track until it ends, counting frames in `counter[0]` if given."""
+async def drain(
+    track: MediaStreamTrack, counter: list[int] | None = None, latest: list[Any] | None = None
+) -> None:
+    """Read a track until it ends, counting frames in `counter[0]` and keeping the newest in
+    `latest[0]`, if given."""
     with contextlib.suppress(MediaStreamError):
         while True:
-            await track.recv()
+            frame = await track.recv()
             if counter is not None:
                 counter[0] += 1
+            if latest is not None:
+                latest[0] = frame

@@ -1,7 +1,6 @@
 """The session state machine: events in, a new immutable state and commands out. No I/O."""
 
 from kiosk.session.commands import (
-    CancelTimer,
     Command,
     EndCall,
     Knock,
@@ -26,7 +25,7 @@ from kiosk.session.events import (
     MediaLost,
     MediaRestored,
     RemovedByServer,
-    TimerFired,
+    Timer,
     Wiped,
 )
 from kiosk.session.machine import SessionError, Step, handled_events, initial_state, transition
@@ -43,7 +42,6 @@ from kiosk.session.state import (
 __all__ = [
     "Admitted",
     "CallMediaStarted",
-    "CancelTimer",
     "CheckLine",
     "CheckStatus",
     "CheckSummary",
@@ -71,7 +69,7 @@ __all__ = [
     "Step",
     "StopChecks",
     "StopSpeaking",
-    "TimerFired",
+    "Timer",
     "Timing",
     "Wipe",
     "Wiped",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kiosk.session.events import Timer
+
 
 @dataclass(frozen=True)
 class Command:
@@ -28,7 +30,6 @@ class Knock(Command):
     alias: str
     display_name: str
     host: str | None = None
-    pin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,12 @@ class CheckPin(Command):
 
 @dataclass(frozen=True)
 class StartTimer(Command):
-    """Fire `TimerFired(name)` after `seconds`. A timer lives only in the phase that started
-    it: the engine drops every pending timer when the phase changes."""
+    """Post a `timer()` event after `seconds`, replacing a pending one of its kind. A timer
+    lives only in the phase that started it: the engine drops every pending timer when the
+    phase changes."""
 
-    name: str
+    timer: type[Timer]
     seconds: float
-
-
-@dataclass(frozen=True)
-class CancelTimer(Command):
-    name: str
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from kiosk.session.state import CheckSummary, ErrorKind, StaffRole
+from kiosk.session.state import CheckSummary, ErrorKind, Phase, StaffRole
 
 
 @dataclass(frozen=True)
@@ -268,8 +268,47 @@ class QrRefused(Event):
 
 
 @dataclass(frozen=True)
-class TimerFired(Event):
-    name: str
+class Timer(Event):
+    """A timer the session started (`StartTimer`) ran out. Each kind is its own event, so the
+    table says what each one does in each phase. `phase` is the phase that started it: the
+    engine drops a timer that fired just as its phase ended."""
+
+    phase: Phase | None = None
+
+
+@dataclass(frozen=True)
+class IdleTimeout(Timer):
+    """No touch for `number_idle_s`: ask whether the patient is still there."""
+
+
+@dataclass(frozen=True)
+class IdleFinal(Timer):
+    """Nobody answered the idle warning: forget the session."""
+
+
+@dataclass(frozen=True)
+class LobbyTimeout(Timer):
+    """The kiosk's own limit on waiting to be let in (the node's usually comes first)."""
+
+
+@dataclass(frozen=True)
+class ReturnTimeout(Timer):
+    """The ended or error screen goes back to the start by itself."""
+
+
+@dataclass(frozen=True)
+class StillTrying(Timer):
+    """Reconnecting for a while: say that the kiosk is still trying."""
+
+
+@dataclass(frozen=True)
+class GiveUp(Timer):
+    """Reconnecting did not succeed in time: stop and say so."""
+
+
+@dataclass(frozen=True)
+class RetryDue(Timer):
+    """The wait before the next reconnect attempt is over."""
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class CheckSummary:
     microphone_ok: bool
     speaker_ok: bool = True
     camera_synthetic: bool = False
-    microphone_silent: bool = False
+    microphone_unheard: bool = False  # the check heard nothing from the patient
     lines: tuple[CheckLine, ...] = ()
     # False while checks still run; the screen keeps re-running them as the patient fixes things.
     complete: bool = True
@@ -100,6 +100,9 @@ class SessionState:
     display_name: str = ""
     language: str = "nb"
     checks: CheckSummary | None = None
+    # The patient said they heard the test chime: that outranks what the microphone heard,
+    # in this summary and every later one of this round of checks.
+    speaker_heard: bool = False
     error: ErrorKind | None = None
     knocks: int = 0
     lobby_knocks: int = 0  # knocks made by the kiosk itself after a lobby timeout

@@ -176,7 +176,7 @@ def check_lines(summary: CheckSummary | None) -> tuple[ShownLine, ...]:
     )
     microphone = (
         ("microphone.ok", CheckStatus.PASS)
-        if summary.microphone_ok and not summary.microphone_silent
+        if summary.microphone_ok and not summary.microphone_unheard
         else ("microphone.silent", CheckStatus.WARN)
     )
     speaker = (
@@ -229,7 +229,7 @@ def device_notices(devices: DeviceNotice) -> tuple[str, ...]:
         notices.append(NOTICE_CAMERA_UNPLUGGED)
     elif devices.camera_synthetic:
         notices.append(NOTICE_CAMERA_SYNTHETIC)
-    if devices.microphone_silent:
+    if devices.microphone_missing:
         notices.append(NOTICE_MICROPHONE_SILENT)
     if devices.speaker_missing:
         notices.append(NOTICE_SPEAKER_MISSING)

@@ -31,9 +31,9 @@ from kivy.properties import (
 )
 from kivy.uix.widget import Widget
 
+from kiosk.base.frames import small_grey
 from kiosk.engine.view import RgbFrame
 from kiosk.vision.face_tracking import FaceTracker
-from kiosk.vision.frames import small_grey
 
 FrameSource = Callable[[], "tuple[int, RgbFrame] | None"]
 Rect = tuple[float, float, float, float]  # x, y, width, height

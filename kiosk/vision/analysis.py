@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.base.frames import BgrFrame, GreyFrame, small_grey
 from kiosk.vision.face_tracking import FaceTracker
 from kiosk.vision.faces import FaceDetector
-from kiosk.vision.frames import BgrFrame, GreyFrame, small_grey
 from kiosk.vision.framing import FramingResult, analyse_framing
 from kiosk.vision.light import LightResult, analyse_light
-
-ANALYSIS_WIDTH = 320
 
 
 @dataclass(frozen=True)
@@ -36,9 +34,10 @@ class FrameAnalyser:
         self._tracker.reset()
 
     def analyse(self, frame: BgrFrame) -> FrameAnalysis:
-        return self.analyse_grey(small_grey(frame, ANALYSIS_WIDTH))
+        return self.analyse_grey(small_grey(frame))
 
     def analyse_grey(self, grey: GreyFrame) -> FrameAnalysis:
+        """`grey`: the frame reduced by `kiosk.base.frames.small_grey`."""
         search = self._tracker.find(grey)
         framing = analyse_framing(search.faces)
         light = analyse_light(grey, framing.face)

@@ -12,15 +12,15 @@ how a card running off the frame is still seen; its other sides must then reach 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from kiosk.vision.frames import BgrFrame, GreyFrame
+from kiosk.base.frames import BgrFrame, GreyFrame
 
 ID1_ASPECT = 85.60 / 53.98
 MIN_ASPECT, MAX_ASPECT = 1.45, 1.72
@@ -41,6 +41,8 @@ END_REACH_PX = 8.0  # of the searched frame: the stretch next to the border that
 MIN_END_SUPPORT = 0.8
 Lines = npt.NDArray[np.float64]  # n × 3, a·x + b·y + c = 0 with a² + b² = 1
 _NEXT = np.array([1, 2, 3, 0])  # corner k's successor round a quad; side k runs k → k+1
+_ALONG_SIDE = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)  # where a side's samples are
+_FROM_BORDER = np.linspace(1.0, END_REACH_PX, END_SAMPLES)  # pixels, where a reach is sampled
 
 
 @dataclass(frozen=True)
@@ -107,49 +109,77 @@ def _lines_of(segs: npt.NDArray[np.float64], w: int, h: int) -> tuple[_LineSet, 
     is_h = np.minimum(theta, math.pi - theta) <= tilt
     # a side further from the frame axes than MAX_TILT_DEG is no card side: drop it early
     upright = is_h | (np.abs(theta - math.pi / 2) <= tilt)
-    segs, length, theta, is_h = segs[upright], length[upright], theta[upright], is_h[upright]
-    a, b, c, mid = a[upright], b[upright], c[upright], mid[upright]
+    big = 1e6
+    frame_sides = {
+        True: [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)],
+        False: [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)],
+    }
+    # longest first, over both kinds, as when they were grouped together
+    rank = np.empty(len(segs), np.intp)
+    rank[np.flatnonzero(upright)[np.argsort(-length[upright])]] = np.arange(upright.sum())
+    out = []
+    for side in (True, False):
+        # Segments within 4 degrees of each other are of one kind, so each kind is grouped on
+        # its own: two smaller square tables instead of one.
+        sel = np.flatnonzero(upright & (is_h == side))
+        sel = sel[np.argsort(rank[sel])]
+        table = np.vstack(
+            [_best_lines(segs[sel], length[sel], a[sel], b[sel], c[sel], mid[sel]),
+             np.array(frame_sides[side])]
+        )  # fmt: skip
+        out.append(_LineSet(table[:, :3], table[:, 3], table[:, 4], table[:, 5], table[:, 6] > 0))
+    return out[0], out[1]
+
+
+def _best_lines(
+    segs: npt.NDArray[np.float64],
+    length: npt.NDArray[np.float64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    c: npt.NDArray[np.float64],
+    mid: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """The MAX_LINES best-covered lines through segments of one kind (longest first), as
+    rows of (a, b, c, t_min, t_max, cover, 0): each line seeded by the longest segment not yet
+    on one, with every segment near-collinear with it."""
+    if len(segs) == 0:
+        return np.zeros((0, 7))
     # |sin| of the angle between two segments, from their unit normals: under 4 degrees
     # either way (modulo a half turn) is the same direction
     sin_between = np.abs(a[:, None] * b[None, :] - b[:, None] * a[None, :])
-    dist = np.abs(a[:, None] * mid[None, :, 0] + b[:, None] * mid[None, :, 1] + c[:, None])
-    same = (sin_between < math.sin(math.radians(4.0))) & (dist < 2.5)  # row i: on i's line
-    taken = np.zeros(len(segs), bool)
+    dist = np.multiply.outer(a, mid[:, 0])
+    dist += np.multiply.outer(b, mid[:, 1])
+    dist += c[:, None]
+    same = (sin_between < math.sin(math.radians(4.0))) & (np.abs(dist) < 2.5)  # row i: i's line
+    # Greedy, longest first: only the grouping is sequential. Each row of `same` as a Python
+    # int (bit j: segment j), so the loop does no numpy call per line found.
+    rows_bits = np.packbits(same, axis=1, bitorder="little")
+    on_line = [int.from_bytes(row.tobytes(), "little") for row in rows_bits]
+    taken = 0
     seeds: list[int] = []
-    members: list[npt.NDArray[np.bool_]] = []
-    for i in np.argsort(-length):  # greedy, longest first: only the grouping is sequential
-        if taken[i]:
+    groups: list[int] = []
+    for i in range(len(segs)):  # they come longest first
+        if taken >> i & 1:
             continue
-        member = same[i] & ~taken
+        member = on_line[i] & ~taken
         taken |= member
-        seeds.append(int(i))
-        members.append(member)
-    rows: dict[bool, list[tuple[float, ...]]] = {True: [], False: []}
-    if seeds:
-        k = np.array(seeds)
-        m = np.array(members)
-        ux, uy = b[k][:, None], -a[k][:, None]  # along each seed's line
-        t0 = segs[None, :, 0] * ux + segs[None, :, 1] * uy
-        t1 = segs[None, :, 2] * ux + segs[None, :, 3] * uy
-        lo = np.where(m, np.minimum(t0, t1), np.inf).min(axis=1)
-        hi = np.where(m, np.maximum(t0, t1), -np.inf).max(axis=1)
-        cover = np.minimum(hi - lo, (m * length[None, :]).sum(axis=1))
-        for side in (True, False):  # the best-covered lines only
-            at = np.flatnonzero(is_h[k] == side)
-            best = at[np.argsort(-cover[at], kind="stable")][:MAX_LINES]
-            rows[side] = [
-                (float(a[k[j]]), float(b[k[j]]), float(c[k[j]]),
-                 float(lo[j]), float(hi[j]), float(cover[j]), 0.0)
-                for j in best
-            ]  # fmt: skip
-    big = 1e6
-    rows[True] += [(0.0, 1.0, 0.0, -big, big, big, 1.0), (0.0, 1.0, 1.0 - h, -big, big, big, 1.0)]
-    rows[False] += [(1.0, 0.0, 0.0, -big, big, big, 1.0), (1.0, 0.0, 1.0 - w, -big, big, big, 1.0)]
-    out = []
-    for side in (True, False):
-        table = np.array(rows[side], dtype=np.float64)
-        out.append(_LineSet(table[:, :3], table[:, 3], table[:, 4], table[:, 5], table[:, 6] > 0))
-    return out[0], out[1]
+        seeds.append(i)
+        groups.append(member)
+    width = rows_bits.shape[1]
+    k = np.array(seeds)
+    packed = np.frombuffer(b"".join(g.to_bytes(width, "little") for g in groups), np.uint8)
+    m = np.unpackbits(packed.reshape(len(groups), width), axis=1, bitorder="little")
+    m = m[:, : len(segs)].astype(bool)
+    ux, uy = b[k][:, None], -a[k][:, None]  # along each seed's line
+    t0 = segs[None, :, 0] * ux + segs[None, :, 1] * uy
+    t1 = segs[None, :, 2] * ux + segs[None, :, 3] * uy
+    lo = np.where(m, np.minimum(t0, t1), np.inf).min(axis=1)
+    hi = np.where(m, np.maximum(t0, t1), -np.inf).max(axis=1)
+    cover = np.minimum(hi - lo, (m * length[None, :]).sum(axis=1))
+    best = np.argsort(-cover, kind="stable")[:MAX_LINES]  # the best-covered lines only
+    line = k[best]
+    columns = (a[line], b[line], c[line], lo[best], hi[best], cover[best])
+    return np.column_stack([*columns, np.zeros(len(best))])
 
 
 def _pairs(
@@ -157,7 +187,7 @@ def _pairs(
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
     """Index pairs (first, second), first nearer the origin, nearly parallel, not both the
     border, far enough apart (less when one is the border); and their distance."""
-    i, j = np.triu_indices(len(lines), 1)
+    i, j = _upper_pairs(len(lines))
     abc = lines.abc
     swap = -abc[i, 2] > -abc[j, 2]
     i, j = np.where(swap, j, i), np.where(swap, i, j)
@@ -169,6 +199,15 @@ def _pairs(
     return np.stack([i[keep], j[keep]], axis=1), gap[keep]
 
 
+@functools.cache
+def _upper_pairs(n: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Every pair i < j of n lines; n is at most MAX_LINES + 2, so few are ever kept."""
+    i, j = np.triu_indices(n, 1)
+    i.flags.writeable = False
+    j.flags.writeable = False
+    return i, j
+
+
 def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
     """Where lines l1 and l2 cross (the cross product of their homogeneous forms)."""
     a1, b1, c1 = l1[..., 0], l1[..., 1], l1[..., 2]
@@ -176,6 +215,26 @@ def _meet(l1: Lines, l2: Lines) -> npt.NDArray[np.float64]:
     w = a1 * b2 - b1 * a2
     w = np.where(np.abs(w) < 1e-9, 1e-9, w)
     return np.stack([(b1 * c2 - c1 * b2) / w, (c1 * a2 - a1 * c2) / w], axis=-1)
+
+
+def _sides_ok(
+    lines: _LineSet, start: npt.NDArray[np.float64], end: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """For each line (rows) and pair of lines crossing it (columns), whether the side between
+    the two crossings (`start`, `end`: where along the line they are) lies within the line's
+    edges and is mostly covered by them; for a whole outline, then for one running off the
+    frame, whose sides run right up to the border while a whole one's may be broken by
+    fingers. The frame border itself always passes."""
+    s_lo, s_hi = np.minimum(start, end), np.maximum(start, end)
+    span = s_hi - s_lo
+    t_min, t_max = lines.t_min[:, None], lines.t_max[:, None]
+    covered = lines.cover[:, None] >= 0.45 * span
+    border = lines.border[:, None]
+    judged = []
+    for slack, share in ((0.12 * span + 2.0, 0.45), (4.0, 0.8)):
+        overlap = np.minimum(s_hi, t_max + slack) - np.maximum(s_lo, t_min - slack)
+        judged.append(((overlap >= share * span) & covered) | border)
+    return judged[0], judged[1]
 
 
 @dataclass(frozen=True)
@@ -214,41 +273,33 @@ def find_quad(
     v_clip = np.asarray(ver.border[vp].any(axis=1), dtype=np.bool_)[None, :]
     lo = np.where(v_clip, 0.3 * MIN_ASPECT, 0.85 * MIN_ASPECT)
     hi = np.where(h_clip, MAX_ASPECT / 0.3, 1.15 * MAX_ASPECT)
-    hi_idx, vi_idx = np.nonzero((ratio >= lo) & (ratio <= hi) & ~(h_clip & v_clip))
-    if len(hi_idx) == 0:
+    fits = (ratio >= lo) & (ratio <= hi) & ~(h_clip & v_clip)
+    if not fits.any():
         return None
-    top, right = hp[hi_idx, 0], vp[vi_idx, 1]
-    bottom, left = hp[hi_idx, 1], vp[vi_idx, 0]
     # every corner is where one horizontal line meets one vertical line: meet each such pair
-    # once, and where along both lines that is, then look the combinations up
+    # once, and where along both lines that is
     at = _meet(hor.abc[:, None, :], ver.abc[None, :, :])  # H × V × 2
     along_h = at[..., 0] * hor.abc[:, None, 1] - at[..., 1] * hor.abc[:, None, 0]
     along_v = at[..., 0] * ver.abc[None, :, 1] - at[..., 1] * ver.abc[None, :, 0]
-    corner = ((top, left), (top, right), (bottom, right), (bottom, left))
-    quads = np.stack([at[i, k] for i, k in corner], axis=1)
-    t0 = np.stack([along_h[top, left], along_v[top, right], along_h[bottom, right],
-                   along_v[bottom, left]], axis=1)  # fmt: skip
-    t1 = np.stack([along_h[top, right], along_v[bottom, right], along_h[bottom, left],
-                   along_v[top, left]], axis=1)  # fmt: skip
-
-    def per_side(h_field: npt.NDArray[Any], v_field: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return np.stack([h_field[top], v_field[right], h_field[bottom], v_field[left]], axis=1)
-
-    border = per_side(hor.border, ver.border)
-    t_min, t_max = per_side(hor.t_min, ver.t_min), per_side(hor.t_max, ver.t_max)
-    cover = per_side(hor.cover, ver.cover)
-    # each real side must lie within its line's edges, and be mostly covered by them
-    s_lo, s_hi = np.minimum(t0, t1), np.maximum(t0, t1)
-    span = s_hi - s_lo
-    # a clipped card's sides run right up to the border; a whole one's may be broken by fingers
-    clipped = border.any(axis=1, keepdims=True)
-    slack = np.where(clipped, 4.0, 0.12 * span + 2.0)
-    overlap = np.minimum(s_hi, t_max + slack) - np.maximum(s_lo, t_min - slack)
-    on_edges = (overlap >= np.where(clipped, 0.8 * span, 0.45 * span)) & (cover >= 0.45 * span)
-    keep = (on_edges | border).all(axis=1)
-    quads, border = quads[keep], border[keep]
-    if len(quads) == 0:
+    # Whether a side lies on its line's edges depends only on its line and the two lines
+    # crossing it (and on whether the outline runs off the frame): judged once for each
+    # line and pair of crossing lines, then looked up for every combination.
+    top = _sides_ok(hor, along_h[:, vp[:, 0]], along_h[:, vp[:, 1]])  # 2 × H × pairs of V
+    side = _sides_ok(ver, along_v[hp[:, 0]].T, along_v[hp[:, 1]].T)  # 2 × V × pairs of H
+    on_edges = [
+        top[k][hp[:, 0]] & top[k][hp[:, 1]] & side[k][vp[:, 0]].T & side[k][vp[:, 1]].T
+        for k in (0, 1)
+    ]
+    hi_idx, vi_idx = np.nonzero(fits & np.where(h_clip | v_clip, on_edges[1], on_edges[0]))
+    if len(hi_idx) == 0:
         return None
+    top_i, right_i = hp[hi_idx, 0], vp[vi_idx, 1]
+    bottom_i, left_i = hp[hi_idx, 1], vp[vi_idx, 0]
+    corner = ((top_i, left_i), (top_i, right_i), (bottom_i, right_i), (bottom_i, left_i))
+    quads = np.stack([at[i, k] for i, k in corner], axis=1)
+    border = np.stack(
+        [hor.border[top_i], ver.border[right_i], hor.border[bottom_i], ver.border[left_i]], axis=1
+    )
     keep = _shape_ok(quads, border, w, h)
     if focus is not None:
         centre = quads.mean(axis=1)
@@ -261,7 +312,7 @@ def find_quad(
     near = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     support, strict = _support(near, quads, border, colour)
     real = ~border
-    clipped = border.any(axis=1)
+    clipped = np.asarray(border.any(axis=1), dtype=np.bool_)
     least = np.where(clipped, CLIPPED_SIDE_SUPPORT, MIN_SIDE_SUPPORT)
     side_ok = np.where(real, support >= least[:, None], True).all(axis=1)
     mean = (support * real).sum(axis=1) / real.sum(axis=1)
@@ -324,8 +375,7 @@ def _support(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Per side, the share of sample points on an edge or a colour step (see `_on_edge`),
     and the share on an edge of the edge map alone."""
-    t = np.linspace(0.06, 0.94, SAMPLES_PER_SIDE)
-    edge, step = _on_edge(near, colour, quads, quads[:, _NEXT], t)
+    edge, step = _on_edge(near, colour, quads, quads[:, _NEXT], _ALONG_SIDE)
     either = np.asarray((edge | step).mean(axis=2), dtype=np.float64)
     strict = np.asarray(edge.mean(axis=2), dtype=np.float64)
     return np.where(border, 1.0, either), np.where(border, 1.0, strict)
@@ -346,7 +396,7 @@ def _reach_border(
     at = np.stack([quads[rows, b], quads[rows, (b + 1) % 4]], axis=1)
     # points a fixed few pixels from the border: a card standing off it by more shows a gap
     length = np.maximum(np.hypot(*(at - far).transpose(2, 0, 1)), 1e-9)
-    t = 1.0 - np.linspace(1.0, END_REACH_PX, END_SAMPLES)[None, None, :] / length[..., None]
+    t = 1.0 - _FROM_BORDER[None, None, :] / length[..., None]
     edge, step = _on_edge(near, colour, far, at, t)
     hit = edge | step
     return np.asarray((hit.mean(axis=2) >= MIN_END_SUPPORT).all(axis=1), dtype=np.bool_)
@@ -376,7 +426,10 @@ def _on_edge(
     a, b = pts + normal, pts - normal
     ca = colour[_px(a[..., 1], h), _px(a[..., 0], w)].astype(np.int16)
     cb = colour[_px(b[..., 1], h), _px(b[..., 0], w)].astype(np.int16)
-    step = np.asarray(np.abs(ca - cb).max(axis=-1) >= MIN_COLOUR_STEP, dtype=np.bool_)
+    diff = np.abs(ca - cb)  # the most different channel decides; three slices beat a max
+    step = diff[..., 0] >= MIN_COLOUR_STEP
+    step |= diff[..., 1] >= MIN_COLOUR_STEP
+    step |= diff[..., 2] >= MIN_COLOUR_STEP
     return edge, step
 
 
@@ -400,22 +453,26 @@ def refine(edges: GreyFrame, hit: QuadHit) -> npt.NDArray[np.float64]:
     cv2.polylines(band, [outline], True, 255, 5)
     ys, xs = np.nonzero(cv2.bitwise_and(edges[y0:y1, x0:x1], band))
     pts = np.stack([xs + x0, ys + y0], axis=1).astype(np.float32)
+    # all four sides at once: where each edge pixel lies along each side and off it
+    d = q[_NEXT] - q
+    length = np.hypot(d[:, 0], d[:, 1])
+    u = d / np.maximum(length, 1e-9)[:, None]
+    n = np.stack([-u[:, 1], u[:, 0]], axis=1)
+    rel_x = pts[None, :, 0] - q[:, 0, None]
+    rel_y = pts[None, :, 1] - q[:, 1, None]
+    along = rel_x * u[:, 0, None] + rel_y * u[:, 1, None]
+    off = rel_x * n[:, 0, None] + rel_y * n[:, 1, None]
+    near = (np.abs(off) <= 1.6) & (along >= 0.08 * length[:, None])
+    near &= along <= 0.92 * length[:, None]
     lines: list[npt.NDArray[np.float64]] = []
     for k in range(4):
-        p0, p1 = q[k], q[(k + 1) % 4]
-        d = p1 - p0
-        length = float(np.hypot(*d))
-        u = d / max(length, 1e-9)
-        n = np.array([-u[1], u[0]])
-        rel = pts - p0
-        along, off = rel @ u, rel @ n
-        sel = (np.abs(off) <= 1.6) & (along >= 0.08 * length) & (along <= 0.92 * length)
-        if sel.sum() >= 8:
+        sel = near[k]
+        if np.count_nonzero(sel) >= 8:
             vx, vy, px, py = cv2.fitLine(pts[sel], cv2.DIST_L2, 0, 0.01, 0.01).ravel()
             a, b = -float(vy), float(vx)
             lines.append(np.array([a, b, -(a * px + b * py)]))
         else:
-            lines.append(np.array([n[0], n[1], -float(n @ p0)]))
+            lines.append(np.array([n[k, 0], n[k, 1], -float(n[k] @ q[k])]))
     sides = np.array(lines)
     out = _meet(np.roll(sides, 1, axis=0), sides)  # corner k: side k-1 meets side k
     if np.abs(out - q).max() > 3.0:  # a refit pulled astray by clutter along the side

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import cv2
 
-from kiosk.vision.frames import GreyFrame
+from kiosk.base.frames import GreyFrame
 
 CASCADE = "haarcascade_frontalface_alt2.xml"
 WINDOW = 20  # the cascade's own window: the smallest face it can see, in pixels

@@ -6,10 +6,12 @@ refined on the edge pixels along each side; a card running off the frame is foun
 the frame border as one side. Sharpness is the variance of the Laplacian on the card
 rectified from the full frame to 320 px wide; glare the share of saturated, colourless
 pixels (V >= 250 and S <= 40, under 1.5 % as in the reference) on every second pixel of it.
+Both are judged only once the outline is right: until then the hint is about the outline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -17,8 +19,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.base.frames import BgrFrame, small_colour
 from kiosk.vision.card_quad import MAX_ASPECT, MIN_ASPECT, Focus, edge_map, find_quad, refine
-from kiosk.vision.frames import BgrFrame
 
 ID1_ASPECT = 85.60 / 53.98
 DETECT_WIDTH = 320
@@ -80,9 +82,10 @@ class CardMeasure:
     fill: float  # card area over guide area
     edge_margin: float  # nearest corner to the frame border, fraction of the frame width
     skew_deg: float  # worst angle of a card edge from the frame axes
-    sharpness: float  # variance of the Laplacian on the rectified card
-    glare: float  # share of card pixels that are saturated and colourless
     clipped: bool = False  # part of the card is outside the frame
+    # The face, judged only once the outline is right (None before):
+    sharpness: float | None = None  # variance of the Laplacian on the rectified card
+    glare: float | None = None  # share of card pixels that are saturated and colourless
 
 
 def find_card(frame: BgrFrame, guide: Guide | None = None) -> tuple[Corners, bool] | None:
@@ -93,7 +96,8 @@ def find_card(frame: BgrFrame, guide: Guide | None = None) -> tuple[Corners, boo
     """
     h, w = frame.shape[:2]
     g = Guide.centred(w, h) if guide is None else guide
-    _, small, scale = _downscaled(frame)
+    small = small_colour(frame, min(DETECT_WIDTH, w))
+    scale = w / small.shape[1]
     sw, sh = small.shape[1], small.shape[0]
     focus = Focus(
         g.x * sw, g.y * sh, (g.x + g.w) * sw, (g.y + g.h) * sh, MIN_FILL * g.w * sw * g.h * sh
@@ -105,27 +109,6 @@ def find_card_quad(frame: BgrFrame) -> Corners | None:
     """The corners of the card-shaped quadrilateral in `frame`, or None."""
     found = find_card(frame)
     return None if found is None else found[0]
-
-
-def _downscaled(frame: BgrFrame) -> tuple[BgrFrame, BgrFrame, float]:
-    """Colour copies about 2 × DETECT_WIDTH and DETECT_WIDTH wide, and the scale of the small.
-
-    Halving twice hits OpenCV's fast integer-factor paths at 1280 × 720; one direct resize
-    to 320 is several times slower.
-    """
-    w = frame.shape[1]
-    mid_w = min(w, 2 * DETECT_WIDTH)
-    mid = _shrink(frame, mid_w)
-    small = _shrink(mid, min(DETECT_WIDTH, mid_w))
-    return mid, small, w / small.shape[1]
-
-
-def _shrink(image: BgrFrame, width: int) -> BgrFrame:
-    h, w = image.shape[:2]
-    if w == width:
-        return image
-    size = (width, max(1, round(h * width / w)))
-    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def _find(
@@ -170,22 +153,25 @@ def skew_deg(q: Corners) -> float:
 def measure_card(
     frame: BgrFrame, quad: Corners, guide: Guide, clipped: bool = False
 ) -> CardMeasure:
+    """The card's outline, and, when the outline is right, its face: rectifying and judging
+    the face is most of a measure's time, and a card to move or turn gets that hint first."""
     h, w = frame.shape[:2]
-    card = _card_face(frame, quad)
     area = float(cv2.contourArea(quad))
     margin = float(
         min(quad[:, 0].min(), quad[:, 1].min(), w - 1 - quad[:, 0].max(), h - 1 - quad[:, 1].max())
     )
-    return CardMeasure(
+    outline = CardMeasure(
         corners=tuple((float(x), float(y)) for x, y in quad),
         aspect=_aspect(quad),
         fill=area / (guide.w * w * guide.h * h),
         edge_margin=max(0.0, margin) / w,
         skew_deg=skew_deg(quad),
-        sharpness=_sharpness(card),
-        glare=_glare(card),
         clipped=clipped,
     )
+    if _outline_hint(outline) is not None:
+        return outline
+    card = _card_face(frame, quad)
+    return dataclasses.replace(outline, sharpness=_sharpness(card), glare=_glare(card))
 
 
 def _card_face(frame: BgrFrame, quad: Corners) -> BgrFrame:
@@ -220,6 +206,18 @@ def hint_for(measure: CardMeasure | None) -> str:
     """The single most useful thing to tell the patient, in priority order."""
     if measure is None:
         return "card.none"
+    outline = _outline_hint(measure)
+    if outline is not None:
+        return outline
+    if measure.glare is None or measure.glare >= MAX_GLARE:
+        return "card.glare"
+    if measure.sharpness is None or measure.sharpness < MIN_SHARPNESS:
+        return "card.hold_still"
+    return "card.ok"
+
+
+def _outline_hint(measure: CardMeasure) -> str | None:
+    """What the outline alone says is wrong, first things first, or None."""
     if measure.clipped:  # its size is unknown until all of it is in view
         return "card.inside_frame"
     if measure.fill < MIN_FILL:
@@ -230,11 +228,7 @@ def hint_for(measure: CardMeasure | None) -> str:
         return "card.inside_frame"
     if measure.skew_deg > MAX_SKEW_DEG:
         return "card.straighten"
-    if measure.glare >= MAX_GLARE:
-        return "card.glare"
-    if measure.sharpness < MIN_SHARPNESS:
-        return "card.hold_still"
-    return "card.ok"
+    return None
 
 
 @dataclass(frozen=True)

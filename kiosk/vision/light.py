@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.base.frames import GreyFrame
 from kiosk.base.status import CheckStatus
 from kiosk.vision.faces import FaceBox
-from kiosk.vision.frames import GreyFrame
 
 BACKLIGHT_BRIGHT_SHARE = 0.20  # of the background at Y >= 230
 BACKLIGHT_SUBJECT_MEAN = 90.0
@@ -36,6 +36,11 @@ class LightResult:
     subject_mean: float | None  # the face, or the centre when no face is known
     background_bright_share: float | None
     side_difference: float | None  # left minus right half of the face
+
+
+def _mean(region: GreyFrame) -> float:
+    # OpenCV's mean reads the view in place; numpy's converts it to float64 first.
+    return float(cv2.mean(region)[0])
 
 
 def _percentile(cdf: np.ndarray, q: float) -> float:
@@ -88,17 +93,21 @@ def analyse_light(grey: GreyFrame, face: FaceBox | None = None) -> LightResult:
 
     x0, y0, x1, y1 = _subject_box(grey, face)
     subject = grey[y0:y1, x0:x1]
-    subject_mean = float(subject.mean()) if subject.size else None
-    mask = np.ones(grey.shape, dtype=bool)
-    mask[y0:y1, x0:x1] = False
-    background = grey[mask]
-    bg_bright = float((background >= 230).mean()) if background.size else None
+    subject_mean = _mean(subject) if subject.size else None
+    # The background's bright pixels are the frame's less the subject's: no masked copy.
+    background = grey.size - subject.size
+    bg_bright = (
+        float(hist[230:].sum() - np.count_nonzero(subject >= 230)) / background
+        if background
+        else None
+    )
     side: float | None = None
     if face is not None and subject.shape[1] >= 4:
         half = subject.shape[1] // 2
         # The middle band of the face: brows to mouth, no hair.
         band = subject[subject.shape[0] // 4 : subject.shape[0] * 3 // 4]
-        side = float(band[:, :half].mean() - band[:, half:].mean())
+        if band.size:
+            side = _mean(band[:, :half]) - _mean(band[:, half:])
 
     level, advice = CheckStatus.PASS, "light.ok"
     if is_too_dark(mean, median, std, p5, p95, dark):

@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager
 
 import numpy as np
 
+from kiosk.base.frames import BgrFrame
 from kiosk.devices.camera import CameraHub
-from kiosk.devices.frames import BgrImage
 from kiosk.devices.synthetic import Renderer, SyntheticCamera
 from kiosk.devices.v4l2 import CameraUnavailable
-from kiosk.vision.scenes import SceneSpec, render_scene
+from scenes.render import SceneSpec, render_scene
 
 SIZE = (640, 480)
 # Above the 15 fps a real camera is asked for, so a loaded test machine does not read as a
@@ -62,7 +62,7 @@ class UnpluggedBetween(SyntheticCamera):
             raise CameraUnavailable("the test camera is unplugged")
         super().open()
 
-    def read(self) -> BgrImage | None:
+    def read(self) -> BgrFrame | None:
         return None if self._gone() else super().read()
 
 

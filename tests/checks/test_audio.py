@@ -11,7 +11,7 @@ from kiosk.checks.live import DeviceChecks
 from kiosk.checks.microphone import longest_full_scale_run
 from kiosk.checks.tones import CHIME_NOTES_HZ, chime, tone_dbfs
 from kiosk.devices.audio import AudioIO
-from kiosk.vision.scenes import SceneSpec
+from scenes.render import SceneSpec
 from tests.checks.audio import running_audio, say
 from tests.checks.scenes import live, running_hub, sample
 from tests.support.pulse import PulseServer

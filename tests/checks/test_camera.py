@@ -11,7 +11,7 @@ from kiosk.base.status import CheckStatus
 from kiosk.checks.live import DeviceChecks
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
-from kiosk.vision.scenes import SceneSpec, render_scene
+from scenes.render import SceneSpec, render_scene
 from tests.checks.scenes import SIZE, UnpluggedBetween, live, running_hub, sample
 
 RUNNING = (CheckStatus.RUNNING, "camera.checking")
@@ -115,8 +115,8 @@ def test_a_busy_kiosk_that_looks_rarely_still_sees_a_live_camera() -> None:
     for look in range(1, 8):
         at = look * 0.7
         seq = round(at * 15)
-        image = rng.integers(60, 200, (48, 64, 3), dtype=np.uint8)
-        check.feed(seq, image, at)
+        grey = rng.integers(60, 200, (48, 64), dtype=np.uint8)
+        check.feed(seq, grey, at)
         verdicts.append(check.result(at + 0.05, CameraState.RUNNING, newest_at=at).advice)
     # One look is no measurement; from the second on, 15 fps live.
     assert verdicts == ["camera.checking"] + ["camera.ok"] * 6
@@ -129,8 +129,8 @@ def test_a_camera_that_really_pauses_starts_the_measurement_afresh() -> None:
     rng = np.random.default_rng(4)
     check = CameraCheck(synthetic=False, started=0.0)
     for seq in range(1, 16):
-        check.feed(seq, rng.integers(60, 200, (48, 64, 3), dtype=np.uint8), seq / 15)
+        check.feed(seq, rng.integers(60, 200, (48, 64), dtype=np.uint8), seq / 15)
     assert check.result(1.05, CameraState.RUNNING, newest_at=1.0).advice == "camera.ok"
     # The next frame comes 0.8 s later with the very next number: the camera stopped.
-    check.feed(16, rng.integers(60, 200, (48, 64, 3), dtype=np.uint8), 1.8)
+    check.feed(16, rng.integers(60, 200, (48, 64), dtype=np.uint8), 1.8)
     assert check.result(1.85, CameraState.RUNNING, newest_at=1.8).advice == "camera.checking"

@@ -153,3 +153,61 @@ def test_sound_server_restart_is_survived(pulse_server: PulseServer) -> None:
         first.stop()
         if second is not None:
             second.stop()
+
+
+def test_without_sound_devices_portaudio_is_not_made_to_list_them_at_every_retry(
+    pulse_server: PulseServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each fresh listing leaves ALSA configuration behind in memory for good; with nothing
+    plugged in or started since, a listing would find what the last one found."""
+    import sounddevice as sd
+
+    relisted: list[float] = []
+    terminate = sd._terminate
+
+    def counted() -> None:
+        relisted.append(time.monotonic())
+        terminate()
+
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/kiosk-test/native")
+    _reinit_portaudio()
+    monkeypatch.setattr(sd, "_terminate", counted)
+    audio = AudioIO(first_retry_s=0.02, max_retry_s=0.05)
+    try:
+        audio.start()
+        time.sleep(1.0)  # some thirty retries of each stream
+        assert audio.microphone_missing and audio.speaker_missing
+    finally:
+        audio.stop()
+        monkeypatch.setattr(sd, "_terminate", terminate)
+        monkeypatch.setenv("PULSE_SERVER", pulse_server.server)
+        _reinit_portaudio()
+    assert len(relisted) <= 1
+
+
+def test_a_sound_server_that_starts_later_is_found() -> None:
+    previous = os.environ.get("PULSE_SERVER")
+    os.environ["PULSE_SERVER"] = "unix:/nonexistent/kiosk-test/native"
+    _reinit_portaudio()
+    late: PulseServer | None = None
+    audio = AudioIO("pulse", "pulse", first_retry_s=0.05, max_retry_s=0.2)
+    try:
+        audio.start()
+        assert audio.microphone_missing and audio.speaker_missing
+        late = start_pulse()
+        os.environ["PULSE_SERVER"] = late.server
+        wait_for(lambda: not audio.microphone_missing and not audio.speaker_missing, 10)
+        assert audio.microphone_history == [
+            StreamState.STOPPED,
+            StreamState.MISSING,
+            StreamState.RUNNING,
+        ]
+    finally:
+        audio.stop()
+        if previous is None:
+            os.environ.pop("PULSE_SERVER", None)
+        else:
+            os.environ["PULSE_SERVER"] = previous
+        _reinit_portaudio()
+        if late is not None:
+            late.stop()

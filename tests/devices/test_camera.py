@@ -6,8 +6,9 @@ import time
 import numpy as np
 import pytest
 
+from kiosk.base.frames import BgrFrame, small_grey
 from kiosk.devices.camera import CameraHub, CameraState
-from kiosk.devices.frames import BgrImage, CameraFrame, small_grey, to_i420, to_rgb
+from kiosk.devices.frames import CameraFrame, to_i420, to_rgb
 from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.devices.v4l2 import CameraUnavailable
 
@@ -28,7 +29,7 @@ class UnpluggableCamera(SyntheticCamera):
         self.opens += 1
         super().open()
 
-    def read(self) -> BgrImage | None:
+    def read(self) -> BgrFrame | None:
         return super().read() if self.plugged.is_set() else None
 
 
@@ -173,11 +174,29 @@ def test_conversions() -> None:
     rgb = to_rgb(image)
     assert rgb.flags.c_contiguous
     assert rgb[0, 0].tolist() == [0, 0, 255]
-    grey = small_grey(image)
-    assert grey.shape == (240, 320)
-    assert grey.dtype == np.uint8
-    assert small_grey(np.zeros((100, 200, 3), np.uint8)).shape == (100, 200)
     i420 = to_i420(image)
     assert i420.shape == (720, 640)
     with pytest.raises(ValueError, match="even frame size"):
         to_i420(np.zeros((5, 5, 3), np.uint8))
+
+
+def test_a_frame_is_reduced_once_for_all_its_consumers() -> None:
+    hub = CameraHub(SyntheticCamera(640, 480, fps=30.0), synthetic=True)
+    hub.start()
+    try:
+        wait_for(lambda: hub.latest() is not None)
+        frame = hub.latest()
+        assert frame is not None
+        copies: list[np.ndarray] = []
+        threads = [
+            threading.Thread(target=lambda: copies.append(frame.small_grey())) for _ in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        hub.stop()
+    assert len(copies) == 4 and all(copy is copies[0] for copy in copies)
+    assert copies[0].shape == (240, 320) and not copies[0].flags.writeable
+    assert np.array_equal(copies[0], small_grey(frame.image))

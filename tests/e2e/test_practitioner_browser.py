@@ -141,7 +141,7 @@ async def test_chromium_practitioner_admits_talks_and_sees_the_patient_leave(
     assert page_stats["framesDecoded"] >= 30 and page_stats["audioEnergy"] > 0
     media_note = "joined (direct media)" if direct_media else "joined"
     expected_log = (
-        ["joining", media_note, "admitted", "media connected", "call disconnected", "patient left"]
+        ["joining", media_note, "admitted", "media connected", "peer disconnected", "patient left"]
         if direct_media
         else ["joining", media_note, "media connected", "admitted", "patient left"]
     )
@@ -205,5 +205,5 @@ async def test_chromium_practitioner_in_a_direct_media_room_with_an_aiortc_guest
     log = seen["log"]
     assert log[:4] == ["joining", "joined (direct media)", "admitted", "media connected"]
     # The End request's answer and the node's events race; the node's own order is fixed.
-    assert sorted(log[4:]) == ["call disconnected", "disconnected the patient", "patient left"]
-    assert log.index("call disconnected") < log.index("patient left")
+    assert sorted(log[4:]) == ["disconnected the patient", "patient left", "peer disconnected"]
+    assert log.index("peer disconnected") < log.index("patient left")

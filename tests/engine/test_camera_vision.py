@@ -19,12 +19,12 @@ from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.engine.engine import Engine
 from kiosk.session import events as ev
 from kiosk.session.state import Phase, StaffRole
-from kiosk.vision.scenes import QrSpec, SceneSpec, render_scene
+from scenes.render import QrSpec, SceneSpec, render_scene
 
 CONFIG = KioskConfig(
     node_url="https://join.example.no",
     allowed_hosts=("join.example.no", "video.example.no"),
-    nurse_pin_hash=hash_pin("2468", n=2**10),
+    nurse_pin_hash=hash_pin("246813", n=2**10),
 )
 
 
@@ -84,12 +84,12 @@ async def test_the_start_screen_does_not_read_codes() -> None:
 async def test_the_nurse_pin_opens_the_nurse_screen_and_a_wrong_one_does_not() -> None:
     async with engine_with(lambda t: np.zeros((480, 640, 3), np.uint8)) as engine:
         engine.send(ev.StaffGesture(StaffRole.NURSE))
-        for digit in "1111":
+        for digit in "111111":
             engine.send(ev.Digit(digit))
         engine.send(ev.SubmitPin())
         await engine.wait_for(lambda s: s.notice == "pin.wrong", 10)
         await engine.clock.sleep(1.1)  # the first wrong PIN costs a second
-        for digit in "2468":
+        for digit in "246813":
             engine.send(ev.Digit(digit))
         engine.send(ev.SubmitPin())
         await engine.wait_for(lambda s: s.phase is Phase.NURSE, 10)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from yarl import URL
 
-import kiosk.engine.engine as engine_module
+import kiosk.pexip.url_cache as url_cache
 from kiosk.cli.demo import DEMO_ROOM, demo_config
 from kiosk.cli.journey import JourneyPlan, run_journey
 from kiosk.cli.wiring import running_engine
@@ -98,7 +98,7 @@ async def test_no_request_url_naming_the_meeting_outlives_the_wipe(
          f"{ROOM_ALIAS}:{ROOM_PIN}", "--bot-admit-after", "0.3"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
-    forget, at_wipe = engine_module.forget_request_urls, []
+    forget, at_wipe = url_cache.forget_request_urls, []
 
     def forget_and_count() -> int:
         cleared = forget()
@@ -108,7 +108,8 @@ async def test_no_request_url_naming_the_meeting_outlives_the_wipe(
         )
         return cleared
 
-    monkeypatch.setattr(engine_module, "forget_request_urls", forget_and_count)
+    # The engine looks it up at each wipe.
+    monkeypatch.setattr(url_cache, "forget_request_urls", forget_and_count)
     try:
         assert node.stdout is not None
         listening = node.stdout.readline().split()

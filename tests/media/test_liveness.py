@@ -6,7 +6,13 @@ import pytest
 
 from kiosk.base.clock import ManualClock
 from kiosk.media.call import InboundCounters
-from kiosk.media.liveness import Health, HealthChange, InboundWatch, watch_counters
+from kiosk.media.liveness import (
+    FrozenPicture,
+    Health,
+    HealthChange,
+    InboundWatch,
+    watch_counters,
+)
 
 
 class Feed:
@@ -87,7 +93,7 @@ async def test_media_that_never_starts_is_an_outage_after_the_grace() -> None:
     clock = ManualClock(start=0.0)
     watch = InboundWatch(clock, window_s=2.0, start_grace_s=4.0)
     watch.expect(True)
-    silent = InboundCounters()
+    silent = InboundCounters(transport="connected")
     for _ in range(16):
         assert watch.feed(silent) is None
         await clock.advance(0.25)
@@ -151,14 +157,14 @@ def _sample(audio_packets: int, gap: float | None, transport: str = "connected")
     return InboundCounters(
         audio_packets=audio_packets,
         video_frames=audio_packets,
-        audio_gap_s=gap,
+        rtp_gap_s=gap,
         transport=transport,
     )
 
 
-async def test_an_audio_gap_is_an_outage_long_before_the_window() -> None:
+async def test_an_rtp_gap_is_an_outage_long_before_the_window() -> None:
     clock = ManualClock(start=0.0)
-    watch = InboundWatch(clock, window_s=2.0, audio_gap_s=0.5)
+    watch = InboundWatch(clock, window_s=2.0, rtp_gap_s=0.5)
     watch.expect(True)
     n = 0
     for _ in range(10):
@@ -169,7 +175,7 @@ async def test_an_audio_gap_is_an_outage_long_before_the_window() -> None:
     assert watch.feed(_sample(n, 0.4)) is None
     await clock.advance(0.1)
     change = watch.feed(_sample(n, 0.6))
-    assert change is not None and change.stalled == ("audio_gap",)
+    assert change is not None and change.stalled == ("rtp_gap",)
     assert change.at == pytest.approx(1.1)
     # Packets again, and the gap closed: flowing.
     await clock.advance(0.1)
@@ -190,7 +196,7 @@ async def test_heavy_loss_with_packets_arriving_is_no_outage() -> None:
 
     rng = random.Random(16)
     clock = ManualClock(start=0.0)
-    watch = InboundWatch(clock, window_s=2.0, audio_gap_s=0.5)
+    watch = InboundWatch(clock, window_s=2.0, rtp_gap_s=0.5)
     watch.expect(True)
     n, last_at, t = 0, 0.0, 0.0
     for step in range(3000):  # 60 s of packets every 20 ms
@@ -205,7 +211,7 @@ async def test_heavy_loss_with_packets_arriving_is_no_outage() -> None:
 
 async def test_a_failed_transport_is_an_outage_at_once() -> None:
     clock = ManualClock(start=0.0)
-    watch = InboundWatch(clock, audio_gap_s=0.5)
+    watch = InboundWatch(clock, rtp_gap_s=0.5)
     watch.expect(True)
     assert watch.feed(_sample(5, 0.0)) == HealthChange(Health.FLOWING, 0.0)
     await clock.advance(0.1)
@@ -213,3 +219,69 @@ async def test_a_failed_transport_is_an_outage_at_once() -> None:
     await clock.advance(0.1)
     change = watch.feed(_sample(15, 0.0, transport="failed"))
     assert change == HealthChange(Health.OUTAGE, 0.2, ("transport",))
+
+
+async def test_a_sample_late_after_a_stalled_loop_does_not_judge_the_gap() -> None:
+    """The loop that reads packets also takes the samples: after a stall the first sample
+    sees a gap the network never had; the packets held meanwhile arrive right after it."""
+    clock = ManualClock(start=0.0)
+    watch = InboundWatch(clock, window_s=2.0, rtp_gap_s=0.5, on_time_s=0.3)
+    watch.expect(True)
+    n = 0
+    for _ in range(5):
+        n += 5
+        watch.feed(_sample(n, 0.02))
+        await clock.advance(0.1)
+    await clock.advance(0.7)  # the loop stalled: no sample, no packet read
+    assert watch.feed(_sample(n, 0.8)) is None
+    await clock.advance(0.1)
+    assert watch.feed(_sample(n + 40, 0.01)) is None  # the held packets were read
+    # A real cut: the gap grows on samples that come on time.
+    changes = []
+    for _ in range(8):
+        await clock.advance(0.1)
+        changes.append(watch.feed(_sample(n + 40, clock.now() - 1.3)))
+    assert [c.stalled for c in changes if c is not None] == [("rtp_gap",)]
+    assert [c.health for c in watch.history] == [
+        Health.IDLE,
+        Health.STARTING,
+        Health.FLOWING,
+        Health.OUTAGE,
+    ]
+
+
+def test_a_frozen_picture_asks_for_a_keyframe_once_a_second_while_packets_come() -> None:
+    frozen = FrozenPicture(after_s=1.0, every_s=1.0)
+    asks = []
+    packets = frames = 0
+    for step in range(60):  # 6 s in 0.1 s samples
+        now = step * 0.1
+        packets += 3
+        if step < 10 or step >= 45:
+            frames += 1  # decoded for the first second and again from 4.5 s
+        if 30 <= step < 40:
+            packets -= 3  # nothing at all arrives from 3 s to 4 s: nothing to ask about
+        if frozen.feed(InboundCounters(video_packets=packets, video_frames=frames), now):
+            asks.append(round(now, 1))
+    assert asks == [1.9, 2.9, 4.0]
+
+
+async def test_the_start_grace_runs_from_the_connected_transport() -> None:
+    clock = ManualClock(start=0.0)
+    watch = InboundWatch(clock, window_s=2.0, start_grace_s=2.0, connect_limit_s=10.0)
+    watch.expect(True)
+    for _ in range(60):  # six seconds of ICE and DTLS on a busy terminal
+        assert watch.feed(InboundCounters(transport="connecting")) is None
+        await clock.advance(0.1)
+    for _ in range(15):
+        assert watch.feed(InboundCounters(transport="connected")) is None
+        await clock.advance(0.1)
+    flowing = watch.feed(InboundCounters(3, 2, 3, 1, 0.0, "connected"))
+    assert flowing is not None and flowing.health is Health.FLOWING
+    late = InboundWatch(clock, connect_limit_s=10.0)
+    late.expect(True)
+    changes = []
+    for _ in range(110):
+        changes.append(late.feed(InboundCounters(transport="connecting")))
+        await clock.advance(0.1)
+    assert [c.stalled for c in changes if c is not None] == [("transport",)]

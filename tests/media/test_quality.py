@@ -13,6 +13,8 @@ from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.media.call import OutboundVideo
 from kiosk.media.quality import (
     LEVELS,
+    SHARP,
+    LinkBadge,
     QualityController,
     QualityPolicy,
     QualitySample,
@@ -265,3 +267,99 @@ def test_repeated_good_figures_without_new_reports_keep_the_spell() -> None:
     assert rungs[-1] == 0
     up_at = (rungs.index(0) + 1) * STEP_S
     assert POLICY.up_after_s <= up_at <= POLICY.up_after_s + 4 * STEP_S
+
+
+def test_the_badge_judges_fresh_reports_only_and_is_good_again_after_two_clean_ones() -> None:
+    badge = LinkBadge(POLICY)
+    seen = [badge.name]
+    reports = [
+        # (reports so far, loss, round trip): a bad spell, repeats of its last report while
+        # none come, then a clean link.
+        (1, 0.0, 0.05),
+        (2, 0.30, 0.65),
+        (2, 0.30, 0.65),
+        (2, 0.30, 0.65),
+        (3, 0.08, 0.2),
+        (4, 0.0, 0.05),
+        (4, 0.0, 0.05),
+        (5, 0.0, 0.05),
+        (5, 0.0, 0.05),
+    ]
+    for count, loss, rtt in reports:
+        seen.append(badge.feed(OutboundVideo(100 * count, rtt, loss, count)))
+    assert seen == ["good", "good", "poor", "poor", "poor", "fair", "fair", "fair", "good", "good"]
+
+
+def _sharp_feed(keep: float, policy: QualityPolicy = POLICY) -> tuple[QualityState, list[bool]]:
+    state = QualityState(rung=0, changed_at=0.0)
+    frames = packets = 0
+    sharps = []
+    for step in range(1, 60):
+        fps = state.send(policy).fps
+        frames += round(keep * fps * STEP_S)
+        packets += 20
+        state = decide(state, QualitySample(step * STEP_S, frames, packets, 0.05, 0.0), policy)
+        sharps.append(state.sharp)
+    return state, sharps
+
+
+def test_the_sharp_picture_only_where_the_encoder_keeps_up_with_room() -> None:
+    state, sharps = _sharp_feed(keep=1.0)
+    assert state.sharp and state.send(POLICY) == SHARP
+    # The first sample only sets the baseline; the good spell runs from the second.
+    assert (sharps.index(True) + 1) * STEP_S == STEP_S * 2 + POLICY.up_after_s
+    state, sharps = _sharp_feed(keep=0.9)  # keeps up, but without room: not tried
+    assert not any(sharps)
+    no_camera_for_it = dataclasses.replace(POLICY, sharp=None)
+    assert not any(_sharp_feed(keep=1.0, policy=no_camera_for_it)[1])
+
+
+def test_an_encoder_that_falls_behind_on_the_sharp_picture_is_not_asked_again_soon() -> None:
+    state = QualityState(rung=0, changed_at=0.0, sharp=True)
+    previous = QualitySample(0.0, 0, 0, 0.05, 0.0)
+    state = decide(state, previous, POLICY)
+    behind = QualitySample(1.0, 15, 20, 0.05, 0.0)  # 15 frames of 30 due
+    state = decide(state, behind, POLICY)
+    assert not state.sharp and state.rung == 0 and state.sharp_refused_at == 1.0
+    assert "keep-up 0.50" in state.reason
+    # A long clean spell afterwards at the top rung: still no sharp picture until the retry.
+    frames, packets, at = 15, 20, 1.0
+    while at < POLICY.sharp_retry_s - 1:
+        at += STEP_S
+        frames += round(15 * STEP_S)
+        packets += 20
+        state = decide(state, QualitySample(at, frames, packets, 0.05, 0.0), POLICY)
+        assert not state.sharp
+    for _ in range(4):
+        at += STEP_S
+        frames += round(15 * STEP_S)
+        packets += 20
+        state = decide(state, QualitySample(at, frames, packets, 0.05, 0.0), POLICY)
+    assert state.sharp
+
+
+def test_a_bad_link_leaves_the_sharp_picture_but_may_try_again() -> None:
+    state = QualityState(rung=0, changed_at=0.0, sharp=True)
+    state = decide(state, QualitySample(0.0, 0, 0, 0.05, 0.0), POLICY)
+    state = decide(state, QualitySample(1.0, 30, 20, 0.05, 0.2), POLICY)
+    assert not state.sharp and state.sharp_refused_at is None and state.rung == 0
+
+
+async def test_an_id_card_is_sent_at_full_size_and_few_frames() -> None:
+    for camera, poor_rung, expected, expected_poor in [
+        ((1280, 720), 3, SendFormat(1280, 720, 5), SendFormat(640, 480, 5)),
+        ((640, 480), 3, SendFormat(640, 480, 5), SendFormat(640, 480, 5)),
+    ]:
+        hub = CameraHub(SyntheticCamera(*camera, fps=30.0), synthetic=True)
+        track = CameraVideoTrack(hub)
+        controller = QualityController(lambda: _value(OutboundVideo()), track)
+        assert track.send_format == SendFormat(640, 480, 15)
+        controller.show_id(True)
+        assert track.send_format == expected
+        controller.state = dataclasses.replace(controller.state, rung=poor_rung)
+        controller.show_id(False)
+        controller.show_id(True)
+        assert track.send_format == expected_poor
+        controller.show_id(False)
+        assert track.send_format == LEVELS[poor_rung].send
+        track.stop()

@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from kiosk.pexip.client import MAX_BODY_BYTES, InfinityClient, Token, parse_token
+from kiosk.pexip.answers import Token, parse_token
+from kiosk.pexip.client import MAX_BODY_BYTES, InfinityClient
 from kiosk.pexip.errors import (
     HostNotAllowed,
     InvalidPin,

@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from kiosk.pexip.client import InfinityClient, Token
+from kiosk.pexip.answers import Token
+from kiosk.pexip.client import InfinityClient
 from kiosk.pexip.errors import NodeUnreachable
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -22,7 +22,7 @@ from kiosk.pexip import (
     TokenLost,
     Waiting,
 )
-from kiosk.pexip.client import StunServer, TurnServer
+from kiosk.pexip.answers import StunServer, TurnServer
 from kiosk.refnode import RefNode, RoomSpec
 
 ALIAS, OTHER, HOST_PIN = "123456", "654321", "4321"

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from kiosk.pexip import Admitted, Conference, InfinityClient, Signal, Waiting
-from kiosk.pexip.conference import PeerGone, RemoteCandidate
+from kiosk.pexip.signals import PeerGone, RemoteCandidate
 from kiosk.refnode import RefNode, RoomSpec
 
 ALIAS, HOST_PIN = "123456", "4321"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.pexip import Conference, InfinityClient, ProtocolError, RemoteOffer, Signal
-from kiosk.pexip.client import Token
+from kiosk.pexip.answers import Token
 from kiosk.pexip.events import parse_event
 from kiosk.pexip.sdp import MAX_SDP_CHARS, checked_sdp
 

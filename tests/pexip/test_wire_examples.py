@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.pexip.client import parse_token, update_answer
+from kiosk.pexip.answers import parse_token, update_answer
 from kiosk.pexip.errors import InvalidToken, NoSuchConference, NoSuchNode, error_for_status
 from kiosk.pexip.events import (
     ConferenceUpdate,

@@ -13,15 +13,14 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from kiosk.pexip import (
     Admitted,
-    CallDropped,
     Conference,
     InfinityClient,
+    PeerGone,
     RemoteOffer,
     Signal,
     Waiting,
 )
 from kiosk.refnode import RefNode, RoomSpec
-from kiosk.refnode.room import PEER_LEFT_REASON
 from kiosk.refnode.tracks import PatternTrack, ToneTrack, drain
 
 ALIAS, HOST_PIN = "123456", "4321"
@@ -125,7 +124,7 @@ async def test_offer_goes_to_the_admitted_guest_and_its_answer_back_to_the_host(
         await client.close()
 
     assert guest_signals == [Waiting(), Admitted(), RemoteOffer(offer.sdp)]
-    assert host_signals == [Admitted(), CallDropped(PEER_LEFT_REASON)]
+    assert host_signals == [Admitted(), PeerGone()]
     journal = node.room(ALIAS).journal
     assert [what for what, who, _ in journal if who == token.participant_uuid] == [
         "join",
@@ -139,7 +138,8 @@ async def test_offer_goes_to_the_admitted_guest_and_its_answer_back_to_the_host(
         "join",
         "call",
         "answer",
-        "call_dropped",
+        "peer_disconnect",
+        "hang_up",
         "leave",
     ]
 

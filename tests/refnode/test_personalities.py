@@ -12,7 +12,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from kiosk.pexip import Conference, InfinityClient, Signal
-from kiosk.pexip.conference import RemoteCandidate, Waiting
+from kiosk.pexip.signals import RemoteCandidate, Waiting
 from kiosk.refnode import RefNode, RoomSpec
 from kiosk.refnode.personality import Personality, split_candidates
 from kiosk.refnode.tracks import PatternTrack, ToneTrack

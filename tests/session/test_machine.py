@@ -7,12 +7,7 @@ import pytest
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import (
-    GIVE_UP_TIMER,
-    IDLE_TIMER,
-    LOBBY_TIMER,
-    RETRY_TIMER,
-    RETURN_TIMER,
-    STILL_TRYING_TIMER,
+    TABLE,
     SessionError,
     Step,
     handled_events,
@@ -55,7 +50,7 @@ JOURNEY: list[ev.Event] = [
     ev.Admitted(),
     ev.CallMediaStarted(),
     ev.HangUp(),
-    ev.TimerFired(RETURN_TIMER),
+    ev.ReturnTimeout(),
     ev.Wiped(),
 ]
 
@@ -107,15 +102,15 @@ def test_submit_with_too_few_digits_is_ignored() -> None:
 
 def test_every_phase_entry_and_timer_history() -> None:
     _, _, commands = run(JOURNEY)
-    timers = [c.name for c in commands if isinstance(c, cmd.StartTimer)]
-    assert timers == [IDLE_TIMER] * 8 + [LOBBY_TIMER, RETURN_TIMER]
+    timers = [c.timer for c in commands if isinstance(c, cmd.StartTimer)]
+    assert timers == [ev.IdleTimeout] * 8 + [ev.LobbyTimeout, ev.ReturnTimeout]
 
 
 def test_still_trying_comes_before_giving_up() -> None:
     in_call, _, _ = run(JOURNEY[:13])
     _, _, commands = run([ev.MediaLost()], in_call)
-    timers = {c.name: c.seconds for c in commands if isinstance(c, cmd.StartTimer)}
-    assert timers[STILL_TRYING_TIMER] < timers[GIVE_UP_TIMER]
+    timers = {c.timer: c.seconds for c in commands if isinstance(c, cmd.StartTimer)}
+    assert timers[ev.StillTrying] < timers[ev.GiveUp]
 
 
 def test_unknown_number_offers_another_try() -> None:
@@ -157,7 +152,7 @@ def test_lobby_timeout_knocks_again_by_itself_then_offers_a_knock() -> None:
 def test_own_lobby_limit_counts_like_the_nodes() -> None:
     no_auto = initial_state(Timing(reconnect=ReconnectPolicy(lobby_auto_knocks=0)))
     events = [ev.Tap(), *number(), ev.SubmitNumber(), ev.Continue(), ev.Knocked()]
-    state, _, _ = run([*events, ev.TimerFired(LOBBY_TIMER)], no_auto)
+    state, _, _ = run([*events, ev.LobbyTimeout()], no_auto)
     assert state.error is ErrorKind.LOBBY_TIMEOUT
 
 
@@ -167,29 +162,29 @@ def test_media_loss_rebuilds_the_call_until_media_returns() -> None:
         [
             ev.MediaLost(),  # outage declared: rebuild at once
             ev.MediaLost(),  # the rebuild did not get through: wait, then again
-            ev.TimerFired(RETRY_TIMER),
+            ev.RetryDue(),
             ev.MediaLost(),
-            ev.TimerFired(RETRY_TIMER),
-            ev.TimerFired(STILL_TRYING_TIMER),
+            ev.RetryDue(),
+            ev.StillTrying(),
             ev.CallMediaStarted(),  # the new call's first picture
         ],
         in_call,
     )
     assert phases == ["in_call", "reconnecting", "in_call"]
     kinds = [
-        (type(c).__name__, getattr(c, "name", ""))
+        (type(c).__name__, getattr(c, "timer", None))
         for c in commands
-        if not isinstance(c, cmd.StartTimer) or c.name == RETRY_TIMER
+        if not isinstance(c, cmd.StartTimer) or c.timer is ev.RetryDue
     ]
     assert kinds == [
-        ("RebuildCall", ""),
-        ("StartTimer", RETRY_TIMER),
-        ("RebuildCall", ""),
-        ("StartTimer", RETRY_TIMER),
-        ("RebuildCall", ""),
+        ("RebuildCall", None),
+        ("StartTimer", ev.RetryDue),
+        ("RebuildCall", None),
+        ("StartTimer", ev.RetryDue),
+        ("RebuildCall", None),
     ]
     retries = [
-        c.seconds for c in commands if isinstance(c, cmd.StartTimer) and c.name == RETRY_TIMER
+        c.seconds for c in commands if isinstance(c, cmd.StartTimer) and c.timer is ev.RetryDue
     ]
     policy = ReconnectPolicy()
     assert retries == [policy.backoff(1), policy.backoff(2)]
@@ -198,7 +193,7 @@ def test_media_loss_rebuilds_the_call_until_media_returns() -> None:
 
 def test_reconnecting_gives_up_at_the_limit() -> None:
     in_call, _, _ = run(JOURNEY[:13])
-    state, _, _ = run([ev.MediaLost(), ev.TimerFired(GIVE_UP_TIMER)], in_call)
+    state, _, _ = run([ev.MediaLost(), ev.GiveUp()], in_call)
     assert (state.phase, state.error) == (Phase.ERROR, ErrorKind.CONNECTION_LOST)
 
 
@@ -208,7 +203,7 @@ def test_lost_participant_knocks_again_and_waits_to_be_let_in_again() -> None:
         [
             ev.ParticipantLost("node restarted"),
             ev.JoinFailed(ErrorKind.UNREACHABLE),  # the node is still down
-            ev.TimerFired(RETRY_TIMER),
+            ev.RetryDue(),
             ev.Knocked(),
             ev.Admitted(),
             ev.CallMediaStarted(),
@@ -307,3 +302,40 @@ def test_patient_confirms_the_chime_where_the_kiosk_cannot_hear_it() -> None:
     ]
     rerun = transition(step.state, ev.RerunChecks(), 21.0)
     assert rerun.state.checks is None and isinstance(rerun.commands[0], cmd.RunChecks)
+
+
+def test_every_handler_takes_the_event_type_it_is_listed_for() -> None:
+    """The table is the whole dispatch: a handler never has to ask what it got."""
+    from typing import get_type_hints
+
+    wrong = []
+    for phase, row in TABLE.items():
+        for event_type, handler in row.items():
+            taken = get_type_hints(handler)["event"]
+            if not issubclass(event_type, taken):
+                wrong.append(f"{phase.value}: {event_type.__name__} -> {handler.__name__}")
+    assert wrong == []
+
+
+def test_every_phase_has_a_row_and_every_timer_a_place() -> None:
+    assert set(TABLE) == set(Phase)
+    timers = {t for t in vars(ev).values() if isinstance(t, type) and issubclass(t, ev.Timer)}
+    handled = {t for row in TABLE.values() for t in row if issubclass(t, ev.Timer)}
+    assert handled == timers - {ev.Timer}
+
+
+def test_a_confirmed_chime_stays_confirmed_in_later_summaries_until_the_checks_rerun() -> None:
+    from kiosk.session.state import CheckLine, CheckStatus
+
+    unheard = CheckSummary(
+        camera_ok=True,
+        microphone_ok=True,
+        speaker_ok=False,
+        lines=(CheckLine("speaker", CheckStatus.WARN, "speaker.confirm"),),
+    )
+    state, _, _ = run([ev.Tap(), *number(), ev.SubmitNumber(), ev.ChecksFinished(unheard)])
+    state, _, _ = run([ev.HeardChime(), ev.ChecksFinished(unheard)], state)
+    assert state.checks is not None and state.checks.speaker_ok
+    assert state.checks.lines[0].advice == "speaker.confirmed"
+    state, _, _ = run([ev.RerunChecks(), ev.ChecksFinished(unheard)], state)
+    assert state.checks is not None and not state.checks.speaker_ok

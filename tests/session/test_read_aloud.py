@@ -7,7 +7,7 @@ import pytest
 
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
-from kiosk.session.machine import IDLE_TIMER, RETURN_TIMER, initial_state, transition
+from kiosk.session.machine import initial_state, transition
 from kiosk.session.state import Phase, StaffRole
 from tests.session.test_machine import GOOD_CHECKS, number, run
 
@@ -42,7 +42,7 @@ def test_read_aloud_through_a_consultation_and_silence_in_the_call() -> None:
         ev.MediaRestored(),
         ev.HangUp(),
         ev.ReadAloud("Thank you for the consultation."),
-        ev.TimerFired(RETURN_TIMER),
+        ev.ReturnTimeout(),
         ev.Wiped(),
         ev.ReadAloud("Video consultation. Tap to start."),
     ]
@@ -107,7 +107,7 @@ def test_staff_screens_are_never_read() -> None:
 
 
 def test_the_screen_asking_to_be_read_does_not_answer_the_idle_warning() -> None:
-    state, _, _ = run([ev.ToggleReadAloud(), ev.Tap(), ev.TimerFired(IDLE_TIMER)])
+    state, _, _ = run([ev.ToggleReadAloud(), ev.Tap(), ev.IdleTimeout()])
     assert state.idle_warning
     step = transition(state, ev.ReadAloud("Are you still there?"), 10.0)
     assert step.state.idle_warning

@@ -7,7 +7,7 @@ import pytest
 
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
-from kiosk.session.machine import IDLE_FINAL_TIMER, IDLE_TIMER, transition
+from kiosk.session.machine import transition
 from kiosk.session.state import Phase, SessionState, StaffRole, Timing
 from tests.session.test_machine import run
 
@@ -16,7 +16,7 @@ def staff_pin(role: StaffRole, pin: str) -> list[ev.Event]:
     return [ev.StaffGesture(role), *(ev.Digit(d) for d in pin), ev.SubmitPin()]
 
 
-def nurse_pin(pin: str = "2468") -> list[ev.Event]:
+def nurse_pin(pin: str = "246813") -> list[ev.Event]:
     return staff_pin(StaffRole.NURSE, pin)
 
 
@@ -49,14 +49,14 @@ def test_nurse_starts_a_session_for_a_patient() -> None:
     knock = next(c for c in commands if isinstance(c, cmd.Knock))
     assert (knock.alias, knock.display_name) == ("123456", "Kari Nordmann")
     check = next(c for c in commands if isinstance(c, cmd.CheckPin))
-    assert (check.role, check.pin) == ("nurse", "2468")
+    assert (check.role, check.pin) == ("nurse", "246813")
     assert cmd.SetVolume(1.6) in commands  # loud: +6 dB on the 0.8 default
 
 
 def test_the_pin_never_stays_in_the_state() -> None:
     state, _, _ = run(nurse_pin())
     assert state.pin_digits == "" and state.pin_checking
-    assert "2468" not in repr(state)
+    assert "246813" not in repr(state)
 
 
 def test_wrong_pins_slow_down_then_lock_the_pad_even_across_sessions() -> None:
@@ -71,7 +71,7 @@ def test_wrong_pins_slow_down_then_lock_the_pad_even_across_sessions() -> None:
         history.append((state.notice, state.pin_locked_until - now))
     assert history == [("pin.wrong", 1.0), ("pin.wrong", 2.0), ("pin.locked", 300.0)]
     # Abandoning the pad and coming back does not reset the lockout.
-    for event in (ev.Cancel(), ev.Wiped(), *nurse_pin("2468")):
+    for event in (ev.Cancel(), ev.Wiped(), *nurse_pin("246813")):
         now += 1.0
         state = transition(state, event, now).state
     assert (state.phase, state.notice, state.pin_checking) == (
@@ -81,7 +81,7 @@ def test_wrong_pins_slow_down_then_lock_the_pad_even_across_sessions() -> None:
     )
     # After the lockout the right PIN opens the nurse screen and clears the count.
     now = state.pin_locked_until + 1
-    for event in (*(ev.Digit(d) for d in "2468"), ev.SubmitPin(), ev.PinChecked(ok=True)):
+    for event in (*(ev.Digit(d) for d in "246813"), ev.SubmitPin(), ev.PinChecked(ok=True)):
         state = transition(state, event, now).state
     assert (state.phase, state.pin_failures) == (Phase.NURSE, 0)
 
@@ -104,15 +104,15 @@ def test_maintenance_pin_opens_maintenance_and_runs_checks() -> None:
 
 
 def test_idle_warning_then_still_here_keeps_the_session() -> None:
-    state, _, _ = run([ev.Tap(), ev.Digit("1"), ev.TimerFired(IDLE_TIMER)])
+    state, _, _ = run([ev.Tap(), ev.Digit("1"), ev.IdleTimeout()])
     assert state.idle_warning and state.digits == "1"
     step = transition(state, ev.StillHere(), 50.0)
     assert not step.state.idle_warning
-    assert cmd.StartTimer(IDLE_TIMER, state.timing.number_idle_s) in step.commands
+    assert cmd.StartTimer(ev.IdleTimeout, state.timing.number_idle_s) in step.commands
 
 
 def test_any_touch_answers_the_idle_warning() -> None:
-    state, _, _ = run([ev.Tap(), ev.Digit("1"), ev.TimerFired(IDLE_TIMER), ev.Digit("2")])
+    state, _, _ = run([ev.Tap(), ev.Digit("1"), ev.IdleTimeout(), ev.Digit("2")])
     assert not state.idle_warning and state.digits == "12"
 
 
@@ -121,13 +121,13 @@ def test_idle_warning_unanswered_wipes_the_abandoned_session() -> None:
         ev.SetLanguage("en"),
         ev.Tap(),
         *(ev.Digit(d) for d in "1234"),
-        ev.TimerFired(IDLE_TIMER),
-        ev.TimerFired(IDLE_FINAL_TIMER),
+        ev.IdleTimeout(),
+        ev.IdleFinal(),
         ev.Wiped(),
     ]
     state, phases, commands = run(events)
     assert phases == ["idle", "number", "wiping", "idle"]
-    assert cmd.StartTimer(IDLE_FINAL_TIMER, state.timing.idle_warning_s) in commands
+    assert cmd.StartTimer(ev.IdleFinal, state.timing.idle_warning_s) in commands
     assert (state.digits, state.language, state.idle_warning) == ("", "nb", False)
 
 
@@ -136,8 +136,8 @@ def test_abandoned_checks_are_stopped_before_the_wipe() -> None:
         ev.Tap(),
         *(ev.Digit(d) for d in "123456"),
         ev.SubmitNumber(),
-        ev.TimerFired(IDLE_TIMER),
-        ev.TimerFired(IDLE_FINAL_TIMER),
+        ev.IdleTimeout(),
+        ev.IdleFinal(),
     ]
     _, _, commands = run(events)
     assert [type(c) for c in commands[-2:]] == [cmd.StopChecks, cmd.Wipe]

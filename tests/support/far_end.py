@@ -31,8 +31,10 @@ class FarEnd:
         admit_after_s: float = 0.3,
         waiting_timeout_s: float = 900.0,
         token_lifetime_s: float = 120.0,
+        rooms: tuple[str, ...] = (f"{ROOM_ALIAS}:{HOST_PIN}",),
     ) -> None:
         self._lab = lab
+        self._rooms = rooms
         self._token_lifetime = token_lifetime_s
         self._admit_after = admit_after_s
         self._waiting_timeout = waiting_timeout_s
@@ -75,8 +77,7 @@ class FarEnd:
                 str(self.cert),
                 "--key",
                 str(self.key),
-                "--room",
-                f"{ROOM_ALIAS}:{HOST_PIN}",
+                *(arg for room in self._rooms for arg in ("--room", room)),
                 "--admit-after",
                 str(self._admit_after),
                 "--waiting-timeout",

@@ -1,5 +1,6 @@
 """The conference node and the practitioner bot as one process, for the far end of the fault
-lab: `python -m tests.support.far_node --host IP --port P --cert C --key K --room A:PIN`.
+lab: `python -m tests.support.far_node --host IP --port P --cert C --key K --room A:PIN`
+(`--room` as often as there are rooms, each with a practitioner bot).
 
 It serves HTTPS (the kiosk only speaks plain HTTP to loopback), prints `READY <base_url>` when
 listening, and takes commands on stdin, one per line: `drop_streams`, `refuse_refresh`,
@@ -75,23 +76,27 @@ def make_certificate(ip: str, directory: Path) -> tuple[Path, Path, Path]:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    room = RoomSpec.parse(args.room)
+    rooms = [RoomSpec.parse(text) for text in args.room]
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(args.cert, args.key)
     node = RefNode(
-        [room], waiting_timeout_s=args.waiting_timeout, token_lifetime_s=args.token_lifetime
+        rooms, waiting_timeout_s=args.waiting_timeout, token_lifetime_s=args.token_lifetime
     )
     base_url = await node.start(args.host, args.port, ssl_context=context)
-    # The bot lives inside the far namespace, so its own link never breaks. It trusts the
-    # test CA through SSL_CERT_FILE, which the lab sets for this process.
-    bot = PractitionerBot(
-        base_url,
-        room.alias,
-        room.host_pin,
-        admit_after_s=args.admit_after,
-        allowed_hosts=[args.host],
-    )
-    await bot.start()
+    # One practitioner per room. The bots live inside the far namespace, so their own link
+    # never breaks. They trust the test CA through SSL_CERT_FILE, which the lab sets.
+    bots = [
+        PractitionerBot(
+            base_url,
+            room.alias,
+            room.host_pin,
+            admit_after_s=args.admit_after,
+            allowed_hosts=[args.host],
+        )
+        for room in rooms
+    ]
+    for bot in bots:
+        await bot.start()
     print(f"READY {base_url}", flush=True)
     reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
@@ -106,7 +111,8 @@ async def serve(args: argparse.Namespace) -> None:
                 break
             print(f"DONE {line}", flush=True)
     finally:
-        await bot.leave()
+        for bot in bots:
+            await bot.leave()
         await node.stop()
 
 
@@ -116,7 +122,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
-    parser.add_argument("--room", required=True)
+    parser.add_argument("--room", required=True, action="append", help="alias:host_pin")
     parser.add_argument("--admit-after", type=float, default=0.3)
     parser.add_argument("--waiting-timeout", type=float, default=900.0)
     parser.add_argument("--token-lifetime", type=float, default=120.0)

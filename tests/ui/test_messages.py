@@ -53,7 +53,7 @@ def test_check_lines_follow_the_summary_lines_and_fall_back_for_unknown_advice()
 
 def test_a_summary_without_lines_still_tells_camera_and_microphone() -> None:
     summary = CheckSummary(
-        camera_ok=True, microphone_ok=False, camera_synthetic=True, microphone_silent=True
+        camera_ok=True, microphone_ok=False, camera_synthetic=True, microphone_unheard=True
     )
     assert [(line.advice, line.status) for line in check_lines(summary)] == [
         (ADVICE["camera.synthetic"], CheckStatus.WARN),
@@ -64,7 +64,7 @@ def test_a_summary_without_lines_still_tells_camera_and_microphone() -> None:
 
 def test_device_notices() -> None:
     assert device_notices(DeviceNotice()) == ()
-    assert device_notices(DeviceNotice(camera_synthetic=True, microphone_silent=True)) == (
+    assert device_notices(DeviceNotice(camera_synthetic=True, microphone_missing=True)) == (
         NOTICE_CAMERA_SYNTHETIC,
         NOTICE_MICROPHONE_SILENT,
     )

@@ -14,7 +14,7 @@ import pytest
 
 from kiosk.session import events as ev
 from kiosk.ui.video import contain, cover
-from kiosk.vision.scenes import FaceSpec, SceneSpec, render_scene
+from scenes.render import FaceSpec, SceneSpec, render_scene
 from tests.ui.scripted_engine import ScriptedEngine
 from tests.ui.shots import Shots
 

@@ -18,8 +18,8 @@ from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
 from kiosk.devices.synthetic import SyntheticCamera
 from kiosk.engine.engine import Engine
-from kiosk.vision.card_scenes import expected_hint
-from kiosk.vision.scenes import CardSpec, SceneSpec, render_scene
+from scenes.cards import expected_hint
+from scenes.render import CardSpec, SceneSpec, render_scene
 from tests.support.pulse import PulseServer
 from tests.ui.shots import Shots
 

@@ -9,7 +9,6 @@ import pytest
 
 from kiosk.base.clock import ManualClock
 from kiosk.session import events as ev
-from kiosk.session.machine import IDLE_TIMER, STILL_TRYING_TIMER
 from kiosk.session.state import (
     CheckLine,
     CheckStatus,
@@ -24,7 +23,7 @@ from tests.ui.scripted_engine import ScriptedEngine
 from tests.ui.shots import Shots, text_of
 
 LANGUAGES = ("nb", "nn", "en", "se")
-STAFF_PIN = "2468"
+STAFF_PIN = "246813"
 CARD_STATES = ("card.none", "card.glare", "card.good")
 
 # A check screen with something to say on every line, one of them failed.
@@ -104,7 +103,7 @@ async def test_every_screen_in_language(
         assert text_of(pilot, "qr_hint") == ""
         await shots.take("number_qr_refused")
 
-        engine.inject(ev.TimerFired(IDLE_TIMER))
+        engine.inject(ev.IdleTimeout())
         await pilot.wait_for(lambda: pilot.app.root.ids.idle_warning.shown, what="idle warning")
         await clock.advance(4.2)
         await pilot.wait_for(lambda: "26" in pilot.widget("idle_countdown").text)
@@ -144,7 +143,7 @@ async def test_every_screen_in_language(
         assert guide_colours == [False, False, True]
         await step(ev.ToggleShowId(), screen="in_call")
 
-        await step(ev.ParticipantLost(), ev.TimerFired(STILL_TRYING_TIMER), screen="reconnecting")
+        await step(ev.ParticipantLost(), ev.StillTrying(), screen="reconnecting")
         await pilot.wait_for(lambda: text_of(pilot, "still_trying") != "")
         assert "22 11 44 00" in text_of(pilot, "phone")
         await shots.take("reconnecting")

@@ -54,23 +54,23 @@ def _measure(pilot: Any) -> tuple[list[str], list[str], int]:
 async def test_every_button_is_15_mm_and_text_24_px_on_the_terminal(kivy_display: str) -> None:
     from kiosk.ui.testing import run_app
 
-    engine = ScriptedEngine(answer_knocks=False, pin="2468")
+    engine = ScriptedEngine(answer_knocks=False, pin="246813")
     visits: list[tuple[list[ev.Event], str]] = [
         ([], "idle"),
         ([ev.Tap(), *(ev.Digit(d) for d in "123456")], "number"),
-        ([ev.TimerFired("idle")], "number"),  # the idle warning over it
+        ([ev.IdleTimeout()], "number"),  # the idle warning over it
         ([ev.StillHere(), ev.SubmitNumber()], "checks"),
         ([ev.Continue()], "joining"),
         ([ev.Knocked()], "waiting"),
         ([ev.Admitted(), ev.CallMediaStarted(), ev.ToggleShowId()], "in_call"),
-        ([ev.MediaLost(), ev.TimerFired("still_trying")], "reconnecting"),
+        ([ev.MediaLost(), ev.StillTrying()], "reconnecting"),
         ([ev.HangUp()], "ended"),
         ([ev.Dismiss()], "idle"),
         ([ev.StaffGesture(StaffRole.NURSE)], "staff_pin"),
-        ([*(ev.Digit(d) for d in "2468"), ev.SubmitPin()], "nurse"),
+        ([*(ev.Digit(d) for d in "246813"), ev.SubmitPin()], "nurse"),
         ([ev.Cancel()], "idle"),
         ([ev.StaffGesture(StaffRole.MAINTENANCE)], "staff_pin"),
-        ([*(ev.Digit(d) for d in "2468"), ev.SubmitPin()], "maintenance"),
+        ([*(ev.Digit(d) for d in "246813"), ev.SubmitPin()], "maintenance"),
         ([ev.Dismiss()], "idle"),
         ([ev.Tap(), *(ev.Digit(d) for d in "123456"), ev.SubmitNumber()], "checks"),
         ([ev.Continue(), ev.JoinFailed(ErrorKind.NOT_FOUND)], "error"),

@@ -16,8 +16,8 @@ from tests.support.pulse import PulseServer
 from tests.ui.scripted_engine import ScriptedEngine
 from tests.ui.shots import Shots, text_of
 
-NURSE_PIN = "2468"
-WRONG_PIN = "1111"
+NURSE_PIN = "246813"
+WRONG_PIN = "111111"
 LONG_PRESS_S = 3.3
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from kiosk.base.clock import ManualClock
 from kiosk.engine.view import DeviceNotice
 from kiosk.session import events as ev
-from kiosk.session.machine import IDLE_TIMER, STILL_TRYING_TIMER
 from kiosk.session.state import CheckLine, CheckStatus, CheckSummary, ErrorKind, StaffRole
 from kiosk.ui.messages import ADVICE, CARD_HINTS, NOTICES
 from kiosk.vision.idcard import CardStatus
@@ -113,7 +112,7 @@ async def walk(
         await settle()
         yield f"number_{key.replace('.', '_')}"
 
-    engine.inject(ev.TimerFired(IDLE_TIMER))
+    engine.inject(ev.IdleTimeout())
     await pilot.wait_for(lambda: pilot.app.root.ids.idle_warning.shown, what="idle warning")
     await settle()
     yield "idle_warning"
@@ -137,7 +136,7 @@ async def walk(
     yield "waiting"
     engine.devices = DeviceNotice(
         camera_unplugged=True,
-        microphone_silent=True,
+        microphone_missing=True,
         speaker_missing=True,
         read_aloud_languages=SPOKEN,
     )
@@ -168,7 +167,7 @@ async def walk(
         await pilot.wait_for(lambda h=hint: pilot.app.card_hint == CARD_HINTS[h], what=hint)
         await settle()
         yield f"in_call_{hint.replace('.', '_')}"
-    await step(ev.ParticipantLost(), ev.TimerFired(STILL_TRYING_TIMER), screen="reconnecting")
+    await step(ev.ParticipantLost(), ev.StillTrying(), screen="reconnecting")
     await settle()
     yield "reconnecting_show_id"
     engine.inject(ev.ToggleShowId())

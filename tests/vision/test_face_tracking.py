@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.base.frames import GreyFrame, small_grey
 from kiosk.vision.face_tracking import FaceTracker, overlap
 from kiosk.vision.faces import FaceBox, FaceDetector
-from kiosk.vision.frames import GreyFrame, small_grey
-from kiosk.vision.scenes import FaceSpec, SceneSpec, moving, render_scene
+from scenes.render import FaceSpec, SceneSpec, moving, render_scene
 
 DETECTOR = FaceDetector()
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk.vision.card_scenes import HINTS, card_scene_set, expected_hint
 from kiosk.vision.idcard import CardGuide, find_card
-from kiosk.vision.scenes import CardSpec, FaceSpec, SceneSpec, card_corners, render_scene
+from scenes.cards import HINTS, card_scene_set, expected_hint
+from scenes.render import CardSpec, FaceSpec, SceneSpec, card_corners, render_scene
 
 FACE = (FaceSpec(cx=0.5, cy=0.42, height=0.5),)
 

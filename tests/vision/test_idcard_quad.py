@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from kiosk.base.frames import BgrFrame
 from kiosk.vision.card_quad import Focus, edge_map, find_quad, refine
-from kiosk.vision.frames import BgrFrame
 
 W, H = 320, 180
 

@@ -5,7 +5,7 @@ import pytest
 
 from kiosk.vision.analysis import FrameAnalyser
 from kiosk.vision.light import is_too_bright, is_too_dark
-from kiosk.vision.scenes import FaceSpec, SceneSpec, moving, render_scene
+from scenes.render import FaceSpec, SceneSpec, moving, render_scene
 
 ANALYSER = FrameAnalyser(recount_every=1)
 

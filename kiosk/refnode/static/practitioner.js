@@ -138,6 +138,24 @@ function openEvents() {
       changed();
     }
   });
+  on("peer_disconnect", async () => {
+    // Direct media: the patient's side went away. As PexRTC does, hang up this call and
+    // place a new one; the node pairs its offer with the patient's next call.
+    note("peer disconnected");
+    const callUuid = state.callUuid;
+    closeCall();
+    if (callUuid) {
+      try {
+        await api(
+          `/participants/${encodeURIComponent(state.participantUuid)}/calls/` +
+            `${encodeURIComponent(callUuid)}/disconnect`,
+        );
+      } catch (error) {
+        note(`call disconnect failed: ${error.message}`);
+      }
+    }
+    changed();
+  });
   on("refresh_token", async () => {
     try {
       const result = await api("/refresh_token");

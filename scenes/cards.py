@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.vision import idcard
-from kiosk.vision.scenes import (
+from scenes.render import (
     CardSpec,
     FaceSpec,
     SceneSpec,

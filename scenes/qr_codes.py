@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from kiosk.vision.frames import BgrFrame
-from kiosk.vision.scenes import FaceSpec, QrSpec, SceneSpec, render_scene
+from kiosk.base.frames import BgrFrame
+from scenes.render import FaceSpec, QrSpec, SceneSpec, render_scene
 
 PAYLOAD = "https://join.nhn.no/webapp/conference/{alias}?role=guest"
 

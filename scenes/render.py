@@ -1,10 +1,10 @@
 """Synthetic camera scenes, deterministic from a seed: a room, drawn faces, an ID-1 card,
 a QR code, and the lighting faults the checks look for.
 
-There is no camera on a build machine, so tests, benchmarks and the demo's synthetic camera
-use these. Faces are drawn (hair, skin oval, brows, eyes, nose shadow, mouth) with the dark
-eye band above bright cheeks that OpenCV's frontal-face Haar cascade keys on; the face tests
-prove the detector finds them. No image of a real person is involved.
+There is no camera on a build machine, so the tests and benchmarks draw what one would film.
+Faces are drawn (hair, skin oval, brows, eyes, nose shadow, mouth) with the dark eye band
+above bright cheeks that OpenCV's frontal-face Haar cascade keys on; the face tests prove the
+detector finds them. No image of a real person is involved.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import segno
 
-from kiosk.vision.frames import BgrFrame
+from kiosk.base.frames import BgrFrame
 
 ID1_ASPECT = 85.60 / 53.98
 
@@ -344,6 +344,14 @@ def qr_image(payload: str, border: int = 4) -> npt.NDArray[np.uint8]:
     return np.where(matrix == 1, 0, 255).astype(np.uint8)
 
 
+def qr_corners(qr: QrSpec, size: tuple[int, int] = (1280, 720)) -> npt.NDArray[np.float32]:
+    """Where the code's corners (TL, TR, BR, BL, quiet zone included) land in a `size` =
+    (width, height) frame."""
+    w, h = size
+    side = qr.side * h
+    return _projected_quad(qr.cx * w, qr.cy * h, side, side, qr.roll_deg, qr.yaw_deg, qr.pitch_deg)
+
+
 def _paste_qr(img: BgrFrame, qr: QrSpec) -> None:
     h, w = img.shape[:2]
     side = qr.side * h
@@ -351,5 +359,4 @@ def _paste_qr(img: BgrFrame, qr: QrSpec) -> None:
     px = max(1, math.ceil(side * 1.5 / modules.shape[0]))
     tex = cv2.resize(modules, None, fx=px, fy=px, interpolation=cv2.INTER_NEAREST)
     tex_bgr = np.asarray(cv2.cvtColor(tex, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
-    quad = _projected_quad(qr.cx * w, qr.cy * h, side, side, qr.roll_deg, qr.yaw_deg, qr.pitch_deg)
-    _composite(img, tex_bgr, quad)
+    _composite(img, tex_bgr, qr_corners(qr, (w, h)))

@@ -1,0 +1,164 @@
+"""The places where the kiosk reaches inside aiortc, all in one module.
+
+aiortc has no public API for what a call over a bad network needs: a jitter buffer that plays
+through a lost audio packet, a video jitter buffer restarted after a gap, an Opus encoder set
+for speech with in-band FEC, a keyframe request, the last receiver report's round trip. Each
+function here names the private attribute it uses; `tests/media/test_aiortc_hooks.py` checks
+every one of them on a real peer connection, so an aiortc release that moves one fails the
+tests instead of silently turning a mend off. Tested with aiortc 1.16.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiortc.codecs.opus import OpusEncoder
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+from aiortc.rtcrtpsender import RTT_ALPHA, RTCRtpSender
+from aiortc.utils import uint16_add
+
+log = logging.getLogger(__name__)
+
+_RECEIVER_JITTER = "_RTCRtpReceiver__jitter_buffer"
+_RECEIVER_NACKS = "_RTCRtpReceiver__nack_generator"
+_SENDER_ENCODER = "_RTCRtpSender__encoder"
+_SENDER_RTT = "_RTCRtpSender__rtt"
+
+# Speech needs far less than aiortc's 96 kb/s, and below about 40 kb/s Opus codes speech in
+# its SILK layers, the only ones that carry in-band FEC (RFC 6716 §2.1.7).
+SPEECH_BIT_RATE = 32_000
+EXPECTED_LOSS_PCT = 10
+
+
+class SpeechOpusEncoder(OpusEncoder):
+    """aiortc's Opus encoder for a voice call over a lossy network: 32 kb/s, in-band FEC on,
+    so a far end that loses one packet rebuilds it from the next."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.codec.bit_rate = SPEECH_BIT_RATE
+        self.codec.options = {
+            "application": "voip",
+            "fec": "1",
+            "packet_loss": str(EXPECTED_LOSS_PCT),
+        }
+
+
+class PlayThroughJitterBuffer(JitterBuffer):
+    """aiortc's audio jitter buffer hands nothing on while a packet is missing among the next
+    few, until 16 newer ones wait, and then throws away what it holds: under 30 % loss most of
+    the sound never plays. An audio packet is a whole frame, so this one hands on the oldest
+    packet once `prefetch` wait, and steps over a lost one at its head once `skip_after`
+    newer ones wait (a late packet gets that long to arrive); the speaker conceals the step
+    (`tracks.SpeakerSink`)."""
+
+    def __init__(self, capacity: int = 16, prefetch: int = 4, skip_after: int = 2) -> None:
+        super().__init__(capacity=capacity, prefetch=prefetch)
+        self.skip_after = skip_after
+        self.skipped = 0
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        if self._origin is None:
+            return None
+        waiting = sum(packet is not None for packet in self._packets)
+        head = self._packets[self._origin % self.capacity]
+        while head is None and waiting >= self.skip_after:
+            self._origin = uint16_add(self._origin, 1)
+            self.skipped += 1
+            head = self._packets[self._origin % self.capacity]
+        if head is None or waiting < self._prefetch:
+            return None
+        self.remove(1)
+        # aiortc attaches the depayloaded frame to the packet on arrival, untyped.
+        data: bytes = head._data  # type: ignore[attr-defined]
+        return JitterFrame(data=data, timestamp=head.timestamp)
+
+
+def play_through_losses(receiver: RTCRtpReceiver) -> PlayThroughJitterBuffer:
+    """Give an audio receiver the jitter buffer above (before any packet arrived)."""
+    _require(receiver, _RECEIVER_JITTER)
+    buffer = PlayThroughJitterBuffer()
+    setattr(receiver, _RECEIVER_JITTER, buffer)
+    return buffer
+
+
+def restart_video_jitter_buffer(receiver: RTCRtpReceiver) -> None:
+    """Start a video receiver's jitter buffer and its NACK bookkeeping afresh at the next
+    packet. After a gap aiortc's buffer waits on the first packet lost in it until 512 newer
+    ones have come (seconds of video) before handing the decoder anything, keyframe or not;
+    and NACKs for the packets lost in the gap bring them back late, which the buffer takes
+    for a restarted stream: it moves its start back to them and waits all over again. The
+    picture is mended by the keyframe asked for instead."""
+    buffer = _require(receiver, _RECEIVER_JITTER)
+    if buffer._origin is not None:
+        buffer.remove(buffer.capacity)
+        buffer._origin = None
+    nacks = _require(receiver, _RECEIVER_NACKS)
+    if nacks is not None:
+        nacks.missing.clear()
+        nacks.max_seq = None
+
+
+def encode_speech(sender: RTCRtpSender) -> None:
+    """When the audio sender starts with Opus, it encodes with `SpeechOpusEncoder` (checked
+    at `send`, where the negotiated codec is known and nothing has been encoded yet)."""
+    _require(sender, _SENDER_ENCODER)
+    send: Callable[[Any], Awaitable[None]] = sender.send
+
+    async def send_speech(parameters: Any) -> None:
+        codecs = getattr(parameters, "codecs", None) or []
+        if codecs and codecs[0].mimeType.lower() == "audio/opus":
+            setattr(sender, _SENDER_ENCODER, SpeechOpusEncoder())
+        await send(parameters)
+
+    sender.send = send_speech  # type: ignore[method-assign]
+
+
+def on_rtcp(sender: RTCRtpSender, after: Callable[[Any, float | None], None]) -> None:
+    """Call `after(packet, round_trip_s)` once aiortc has handled each RTCP packet for
+    `sender`: the round trip is the report's own, aiortc's smoothing undone (new = a * old +
+    (1 - a) * sample), None when the packet brought none."""
+    _require(sender, _SENDER_RTT)
+    handle: Callable[[Any], Awaitable[None]] = sender._handle_rtcp_packet
+
+    async def handled(packet: Any) -> None:
+        before = getattr(sender, _SENDER_RTT)
+        await handle(packet)
+        now = getattr(sender, _SENDER_RTT)
+        sample = None
+        if isinstance(now, float) and now != before:
+            sample = (now - RTT_ALPHA * before) / (1 - RTT_ALPHA) if before is not None else now
+        after(packet, None if sample is None else max(0.0, sample))
+
+    sender._handle_rtcp_packet = handled  # type: ignore[method-assign]
+
+
+def on_rtp(receiver: RTCRtpReceiver, before: Callable[[Any], Callable[[], None] | None]) -> None:
+    """Call `before(packet)` as each RTP packet reaches the receiver, ahead of aiortc; what it
+    returns, if anything, is called once aiortc has handled the packet."""
+    handle: Callable[[Any, int], Awaitable[None]] = receiver._handle_rtp_packet
+
+    async def handled(packet: Any, arrival_time_ms: int) -> None:
+        then = before(packet)
+        await handle(packet, arrival_time_ms)
+        if then is not None:
+            then()
+
+    receiver._handle_rtp_packet = handled  # type: ignore[method-assign]
+
+
+async def send_keyframe_request(receiver: RTCRtpReceiver, ssrc: int) -> None:
+    """RTCP PLI to the sender of `ssrc` (RFC 4585 §6.3.1)."""
+    await receiver._send_rtcp_pli(ssrc)
+
+
+def _require(obj: object, name: str) -> Any:
+    if not hasattr(obj, name):
+        raise RuntimeError(
+            f"aiortc's {type(obj).__name__} has no {name.split('__')[-1]}: this aiortc "
+            "release is not the one the kiosk's media mends were written for"
+        )
+    return getattr(obj, name)
