@@ -23,6 +23,13 @@ from tests.ui.scripted_engine import ScriptedEngine
 
 STAFF_PIN = "2468"
 SPOKEN = frozenset({"nb", "nn", "en"})
+# Typed as the nurse would, with the letters of each language's keyboard.
+PATIENT_NAMES = {
+    "nb": "Kåre Ødegård",
+    "nn": "Åse Bjørkæs",
+    "en": "Kari Nordmann",
+    "se": "Ánde Čuđe",
+}
 CHECK_NAMES = ("camera", "light", "framing", "microphone", "speaker", "network")
 _STATUS = {
     "ok": CheckStatus.PASS,
@@ -195,7 +202,10 @@ async def walk(
     yield "staff_pin_locked"
     engine.publish(notice="", pin_locked_until=0.0, pin_failures=0)
     await step(*(ev.Digit(d) for d in STAFF_PIN), ev.SubmitPin(), screen="nurse")
-    await step(ev.SetDisplayName("Kari Nordmann"), *(ev.Digit(d) for d in "654321"), screen="nurse")
+    nurse = pilot.screens_widget("nurse")
+    for letter in PATIENT_NAMES.get(language, PATIENT_NAMES["nb"]):
+        nurse.type_letter(letter)
+    await step(*(ev.Digit(d) for d in "654321"), screen="nurse")
     await settle()
     yield "nurse"
     await step(ev.SubmitNumber(), ev.Continue(), ev.Knocked(), ev.Admitted(), screen="in_call")
