@@ -91,6 +91,10 @@ LANGUAGE_NAME = N_("This language's name")
 # no room for both.
 NOTICE_PHASES = frozenset({Phase.JOINING, Phase.WAITING, Phase.IN_CALL})
 SELF_VIEW_PHASES = frozenset({Phase.CHECKS, Phase.WAITING, Phase.IN_CALL, Phase.RECONNECTING})
+# Where the self view is large enough for the crop to follow the face. In the call the CPU
+# belongs to the media (a Pi has little to spare), and the small corner picture keeps the
+# last place found.
+FACE_FOLLOW_PHASES = frozenset({Phase.CHECKS, Phase.WAITING})
 LARGE_TEXT_SCALE = 1.3
 # After admission in a nurse-assisted session, how long the call screen tells the nurse to go.
 NURSE_HINT_S = 20.0
@@ -320,7 +324,7 @@ class KioskApp(App):  # type: ignore[misc]
         phase = self.state.phase
         if phase in SELF_VIEW_PHASES and self.self_feed.poll():
             latest = self.self_feed.latest
-            if latest is not None and not self.state.show_id:
+            if latest is not None and phase in FACE_FOLLOW_PHASES:
                 self.face_focus.offer(latest)
         if phase is Phase.IN_CALL:
             self.remote_feed.poll()
