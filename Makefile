@@ -6,11 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := xvfb xauth pulseaudio pulseaudio-utils libzbar0 libportaudio2 chromium \
 	iproute2 libgl1 libgl1-mesa-dri libegl1 libmtdev1 espeak-ng sox debootstrap systemd \
-	fonts-dejavu-core libatomic1 xdotool prometheus qemu-user-static binfmt-support
+	fonts-dejavu-core libatomic1 xdotool prometheus qemu-user-static binfmt-support strace
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= 2
 
-.PHONY: demo test test-fast test-slow lint typecheck deps venv clean
+.PHONY: demo test test-fast test-slow lint typecheck deps venv clean update-reference-screens
 
 demo: deps venv
 	$(BIN)/kiosk demo
@@ -24,6 +24,11 @@ test: deps venv lint typecheck
 # itself; -s puts each test's timings and the arm64 root's `uname -m` in the log.
 test-slow: deps venv
 	$(BIN)/pytest -m slow -p no:cacheprovider -s -v --durations=0 || [ $$? = 5 ]
+
+# After a reviewed change to how screens look: write new reference pictures for
+# tests/ui/test_reference_screens.py, look at them (git diff shows which changed), commit.
+update-reference-screens: deps venv
+	KIOSK_UPDATE_REFERENCES=1 $(BIN)/pytest -p no:cacheprovider tests/ui/test_reference_screens.py
 
 lint: venv
 	$(BIN)/ruff check kiosk scenes tests bench

@@ -94,6 +94,8 @@ class KioskConfig:
     # A speakerphone that cancels its own echo: leave PulseAudio's canceller out.
     echo_cancel_bypass: bool = False
     fullscreen: bool = False
+    # Spoken guidance on by default for every patient (each can still turn it off).
+    read_aloud: bool = False
     lobby_limit_s: float = 900.0
     ended_return_s: float = 15.0
     number_idle_s: float = 90.0

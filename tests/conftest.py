@@ -19,6 +19,7 @@ REALTIME = (
     "checks/test_summary.py",
     "devices/test_audio.py",
     "devices/test_echo.py",
+    "devices/test_speech_playback.py",
     "e2e/",
     "engine/test_engine.py",
     "engine/test_faults.py",
@@ -30,6 +31,7 @@ REALTIME = (
     "refnode/",
     "support/test_netns.py",
     "ui/test_journey.py",
+    "ui/test_read_aloud.py",
     "ui/test_scene_screens.py",
     "ui/test_staff.py",
 )

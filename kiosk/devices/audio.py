@@ -1,7 +1,9 @@
 """The audio devices: one microphone stream and one speaker stream over PortAudio.
 
 Format everywhere: 48 kHz, mono, int16 (what aiortc's Opus path carries), in 20 ms blocks.
-The microphone fills a bounded ring buffer and a level meter; the speaker plays from another.
+The microphone fills a bounded ring buffer and a level meter; the speaker plays from another,
+with a third for the kiosk's own spoken guidance mixed over it (the conference may play
+sound at the same time).
 Without a device the microphone is silent and the speaker discards, with flags saying so. A
 stream that stops calling back (device gone, sound server gone) is closed and reopened with
 backoff.
@@ -93,6 +95,7 @@ class AudioIO:
         capacity = int(SAMPLE_RATE * buffer_s)
         self.mic_buffer = RingBuffer(capacity)
         self.speaker_buffer = RingBuffer(capacity)
+        self.voice_buffer = RingBuffer(capacity)
         self._mic = _Direction("input", microphone)
         self._spk = _Direction("output", speaker)
         self._volume = 1.0
@@ -160,6 +163,11 @@ class AudioIO:
         if self._spk.state is StreamState.RUNNING:
             self.speaker_buffer.write(samples)
 
+    def say(self, samples: Samples) -> None:
+        """Queue spoken guidance, mixed over whatever else the speaker plays."""
+        if self._spk.state is StreamState.RUNNING:
+            self.voice_buffer.write(samples)
+
     # -- lifetime ----------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -184,6 +192,7 @@ class AudioIO:
                 direction.set(StreamState.STOPPED)
         self.mic_buffer.clear()
         self.speaker_buffer.clear()
+        self.voice_buffer.clear()
         self._level = Level()
 
     # -- streams -----------------------------------------------------------------------------
@@ -199,6 +208,9 @@ class AudioIO:
     def _speaker_callback(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
         self._spk.beat = time.monotonic()
         block = self.speaker_buffer.read_exact(frames)
+        if self.voice_buffer.available:
+            voice = self.voice_buffer.read_exact(frames)
+            block = np.clip(block.astype(np.int32) + voice, -32768, 32767).astype(np.int16)
         volume = self._volume
         if volume != 1.0:
             block = np.clip(block.astype(np.float32) * volume, -32768, 32767).astype(np.int16)

@@ -21,6 +21,7 @@ from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
 from kiosk.devices.frames import to_rgb
+from kiosk.devices.speech import SpeechPlayer, spoken_languages
 from kiosk.engine.staff_pins import StaffPins
 from kiosk.engine.timers import PhaseTimers
 from kiosk.engine.view import DeviceNotice, RgbFrame
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
     from kiosk.media.tracks import SendFormat
 
 log = logging.getLogger(__name__)
+
+# With reading aloud on, the checks wait for the screen's reading: this long for it to begin
+# (the screen asks as it appears), at most this long for it to end.
+SPEECH_GRACE_S = 0.5
+SPEECH_LIMIT_S = 15.0
 
 # What the start screen does not need (the checks, the camera readers, the call with its wire
 # client: aiortc, PyAV, aiohttp, zbar), imported where first used or ahead of that by
@@ -110,7 +116,9 @@ class Engine:
         self._audio = audio
         self._pins = StaffPins(self._clock)
         self._state = self._pins.restore(
-            initial_state(timing_from(config), language=config.default_language)
+            initial_state(
+                timing_from(config), language=config.default_language, read_aloud=config.read_aloud
+            )
         )
         self._queue: asyncio.Queue[ev.Event] = asyncio.Queue()
         self._listeners: list[Callable[[SessionState], None]] = []
@@ -131,6 +139,8 @@ class Engine:
         self.echo_cancel_missing = False
         self._self_view_seq = -1
         self._self_view_rgb: RgbFrame | None = None
+        self.speech = SpeechPlayer(audio)
+        self._spoken_languages = spoken_languages() & frozenset(config.languages)
         self.record = JourneyRecord(phases=[self._state.phase.value])
 
     # -- EngineView ---------------------------------------------------------------------------
@@ -155,6 +165,7 @@ class Engine:
             microphone_missing=self._audio.microphone_missing,
             speaker_missing=self._audio.speaker_missing,
             echo_cancel_missing=self.echo_cancel_missing,
+            read_aloud_languages=self._spoken_languages,
         )
 
     def subscribe(self, listener: Callable[[SessionState], None]) -> Callable[[], None]:
@@ -194,8 +205,13 @@ class Engine:
                 f"a new configuration needs the kiosk idle (it is {self._state.phase.value})"
             )
         self._config = config
+        self._spoken_languages = spoken_languages() & frozenset(config.languages)
         self._state = dataclasses.replace(
-            self._state, timing=timing_from(config), language=config.default_language
+            self._state,
+            timing=timing_from(config),
+            language=config.default_language,
+            read_aloud=config.read_aloud,
+            read_aloud_default=config.read_aloud,
         )
         self._tell_listeners()
 
@@ -221,6 +237,7 @@ class Engine:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
         self._timers.cancel_all()
+        await self.speech.close()
         if self._checks:
             self._checks.cancel()
         if self._consultation is not None:
@@ -330,6 +347,10 @@ class Engine:
                 self._audio.muted = muted
             case cmd.CheckPin(role=role, pin=pin):
                 self._spawn(self._check_pin(role, pin))
+            case cmd.Speak(text=text, language=language, queue=queue):
+                self.speech.say(text, language, queue=queue)
+            case cmd.StopSpeaking():
+                self.speech.stop()
             case _:
                 raise AssertionError(f"no way to carry out {command!r}")
 
@@ -401,6 +422,10 @@ class Engine:
         from kiosk.engine.checks_runner import live_checks
 
         async def checks() -> None:
+            if self._state.read_aloud:
+                # The chime must not talk over the screen being read, nor be measured
+                # against it: the checks begin once the reading is done.
+                await self.speech.wait_quiet(SPEECH_GRACE_S, SPEECH_LIMIT_S)
             async for summary in live_checks(
                 self._camera,
                 self._audio,

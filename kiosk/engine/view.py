@@ -24,6 +24,8 @@ class DeviceNotice:
     speaker_missing: bool = False
     # PulseAudio's echo canceller could not be set up: the clinician may hear themselves.
     echo_cancel_missing: bool = False
+    # The session languages the kiosk can read aloud in (none without a synthesiser).
+    read_aloud_languages: frozenset[str] = frozenset()
 
 
 class EngineView(Protocol):

@@ -8,8 +8,10 @@ from kiosk.session.commands import (
     RunChecks,
     SetMute,
     SetVolume,
+    Speak,
     StartTimer,
     StopChecks,
+    StopSpeaking,
     Wipe,
 )
 from kiosk.session.events import (
@@ -62,9 +64,11 @@ __all__ = [
     "SessionState",
     "SetMute",
     "SetVolume",
+    "Speak",
     "StartTimer",
     "Step",
     "StopChecks",
+    "StopSpeaking",
     "Timer",
     "Timing",
     "Wipe",

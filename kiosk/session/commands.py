@@ -74,3 +74,18 @@ class SetVolume(Command):
 @dataclass(frozen=True)
 class SetMute(Command):
     muted: bool
+
+
+@dataclass(frozen=True)
+class Speak(Command):
+    """Say `text` through the speaker in `language`'s voice, instead of what is being said
+    or, with `queue`, after it."""
+
+    text: str
+    language: str
+    queue: bool = False
+
+
+@dataclass(frozen=True)
+class StopSpeaking(Command):
+    """Silence: a call begins, the patient turned reading aloud off, the session ends."""

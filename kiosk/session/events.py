@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from kiosk.session.state import CheckSummary, ErrorKind, Phase, StaffRole
 
@@ -17,7 +18,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Intent(Event):
-    pass
+    # Someone touched the screen (or a key): that answers the idle warning.
+    by_touch: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,32 @@ class ToggleLargeText(Intent):
 @dataclass(frozen=True)
 class ToggleLoud(Intent):
     pass
+
+
+@dataclass(frozen=True)
+class ToggleReadAloud(Intent):
+    """The "read aloud" choice on the start screen (and beside the other settings)."""
+
+
+MAX_SPOKEN_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class ReadAloud(Intent):
+    """The screen asks for its instruction (or a check's advice) to be spoken, in the
+    session's language; the session says whether it is. With `queue`, after what is being
+    said; otherwise instead of it. Sent by the screen itself, not by a touch."""
+
+    by_touch: ClassVar[bool] = False
+    text: str
+    queue: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.text) > MAX_SPOKEN_CHARS:
+            raise ValueError(
+                f"text to read aloud must be at most {MAX_SPOKEN_CHARS} characters "
+                f"(got {len(self.text)})"
+            )
 
 
 @dataclass(frozen=True)

@@ -28,14 +28,30 @@ from kiosk.session.commands import (
     RunChecks,
     SetMute,
     SetVolume,
+    Speak,
     StartTimer,
     StopChecks,
+    StopSpeaking,
     Wipe,
 )
 from kiosk.session.state import CheckStatus, ErrorKind, Phase, SessionState, StaffRole, Timing
 
 MAX_PIN_DIGITS = 12
 LOUD_GAIN = 2.0  # +6 dB for patients who hear poorly
+
+# Where the kiosk may read the screen aloud: the patient's own screens, never in a call
+# (the clinician speaks) nor on the staff's screens.
+SPOKEN_PHASES = frozenset(
+    {
+        Phase.IDLE,
+        Phase.NUMBER,
+        Phase.CHECKS,
+        Phase.JOINING,
+        Phase.WAITING,
+        Phase.ENDED,
+        Phase.ERROR,
+    }
+)
 
 # Failures worth another try while reconnecting; the others need the patient or staff.
 _TRANSIENT = frozenset(
@@ -58,8 +74,15 @@ class Step:
 Handler = Callable[[SessionState, Any, float], Step]
 
 
-def initial_state(timing: Timing | None = None, language: str = "nb") -> SessionState:
-    return SessionState(timing=timing or Timing(), language=language)
+def initial_state(
+    timing: Timing | None = None, language: str = "nb", read_aloud: bool = False
+) -> SessionState:
+    return SessionState(
+        timing=timing or Timing(),
+        language=language,
+        read_aloud=read_aloud,
+        read_aloud_default=read_aloud,
+    )
 
 
 def transition(state: SessionState, event: ev.Event, now: float) -> Step:
@@ -68,8 +91,12 @@ def transition(state: SessionState, event: ev.Event, now: float) -> Step:
         raise SessionError(f"can't handle {type(event).__name__} in phase {state.phase.value}")
     step = handler(state, event, now)
     # Any touch answers the idle warning: the patient is clearly still there.
-    if step.state.idle_warning and isinstance(event, ev.Intent) and not step.ignored:
+    touched = isinstance(event, ev.Intent) and event.by_touch
+    if step.state.idle_warning and touched and not step.ignored:
         step = Step(_stay(step.state, idle_warning=False), (*step.commands, _idle_timer(state)))
+    # Leaving the patient's screens (for the call, the wipe, the staff) ends any reading.
+    if state.read_aloud and state.phase in SPOKEN_PHASES and step.state.phase not in SPOKEN_PHASES:
+        step = Step(step.state, (StopSpeaking(), *step.commands), step.ignored)
     return step
 
 
@@ -171,6 +198,18 @@ def _toggle_large_text(state: SessionState, event: ev.ToggleLargeText, now: floa
 def _toggle_loud(state: SessionState, event: ev.ToggleLoud, now: float) -> Step:
     nxt = _stay(state, loud=not state.loud)
     return Step(nxt, (_volume_command(nxt),))
+
+
+def _toggle_read_aloud(state: SessionState, event: ev.ToggleReadAloud, now: float) -> Step:
+    # Turned on, the screen asks for its text to be read (ReadAloud); turned off, silence.
+    nxt = _stay(state, read_aloud=not state.read_aloud)
+    return Step(nxt, () if nxt.read_aloud else (StopSpeaking(),))
+
+
+def _read_aloud(state: SessionState, event: ev.ReadAloud, now: float) -> Step:
+    if not state.read_aloud or state.phase not in SPOKEN_PHASES or not event.text.strip():
+        return Step(state, ignored=True)
+    return Step(state, (Speak(event.text, state.language, event.queue),))
 
 
 def _still_here(state: SessionState, event: ev.StillHere, now: float) -> Step:
@@ -392,6 +431,9 @@ def _wiped(state: SessionState, event: ev.Wiped, now: float) -> Step:
         # Not about the patient, and must survive an abandoned PIN pad.
         pin_failures=state.pin_failures,
         pin_locked_until=state.pin_locked_until,
+        # Each new patient starts with the terminal's own choice.
+        read_aloud=state.read_aloud_default,
+        read_aloud_default=state.read_aloud_default,
     )
     return Step(fresh)
 
@@ -504,7 +546,10 @@ STRAY_TAPS: dict[type[ev.Event], Handler] = {
 ACCESSIBILITY: dict[type[ev.Event], Handler] = {
     ev.ToggleLargeText: _toggle_large_text,
     ev.ToggleLoud: _toggle_loud,
+    ev.ToggleReadAloud: _toggle_read_aloud,
 }
+# Every screen may ask for its text to be read; the handler says where anything is spoken.
+SCREEN_READING: dict[type[ev.Event], Handler] = {ev.ReadAloud: _read_aloud}
 CALL_CONTROLS: dict[type[ev.Event], Handler] = {
     ev.ToggleMute: _toggle_mute,
     ev.ChangeVolume: _change_volume,
@@ -519,6 +564,7 @@ IDLE_WARNING: dict[type[ev.Event], Handler] = {
 TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     Phase.IDLE: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_CHECKS,
         **LATE_PIN,
@@ -530,6 +576,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.NUMBER: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_CHECKS,
         **LATE_PIN,
@@ -545,6 +592,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.CHECKS: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_PIN,
         **LATE_QR,
@@ -558,6 +606,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.JOINING: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_CHECKS,
         **LATE_PIN,
         **LATE_QR,
@@ -569,6 +618,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.WAITING: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_CHECKS,
         **LATE_PIN,
         **LATE_QR,
@@ -588,6 +638,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.IN_CALL: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_CHECKS,
         **LATE_PIN,
         **LATE_QR,
@@ -606,6 +657,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.RECONNECTING: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_CHECKS,
         **LATE_PIN,
         **LATE_QR,
@@ -627,6 +679,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.ENDED: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_CHECKS,
         **LATE_PIN,
@@ -637,6 +690,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.ERROR: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_CHECKS,
         **LATE_PIN,
@@ -649,6 +703,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.WIPING: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_CHECKS,
         **LATE_PIN,
@@ -661,6 +716,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.STAFF_PIN: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_CHECKS,
         **LATE_QR,
@@ -673,6 +729,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.NURSE: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_CHECKS,
         **LATE_PIN,
@@ -689,6 +746,7 @@ TABLE: dict[Phase, dict[type[ev.Event], Handler]] = {
     },
     Phase.MAINTENANCE: {
         **STRAY_TAPS,
+        **SCREEN_READING,
         **LATE_NETWORK,
         **LATE_PIN,
         **LATE_QR,

@@ -124,6 +124,10 @@ class SessionState:
     # Accessibility, chosen per session (or by the nurse); reset by the wipe.
     large_text: bool = False
     loud: bool = False
+    # Reading aloud: each screen's instruction and the checks' advice spoken, never in a call.
+    read_aloud: bool = False
+    # What read_aloud goes back to for the next patient (the terminal's configuration).
+    read_aloud_default: bool = False
     # Set when a nurse started the session: after admission the nurse may leave the room.
     assisted: bool = False
     # The staff PIN pad. Failures and lockout outlive the wipe: abandoning a session must not

@@ -48,7 +48,13 @@ from kiosk.session import events as ev
 from kiosk.session.state import Phase, SessionState
 from kiosk.ui.i18n import ASSETS, N_, Catalogues, Translations
 from kiosk.ui.keys import KeyboardLock
-from kiosk.ui.messages import card_hint, device_notices, format_elapsed, notice_message
+from kiosk.ui.messages import (
+    card_hint,
+    check_lines,
+    device_notices,
+    format_elapsed,
+    notice_message,
+)
 from kiosk.ui.pace import DrawPace
 from kiosk.ui.screens import (
     SCREENS,
@@ -57,13 +63,23 @@ from kiosk.ui.screens import (
     StaffPinScreen,
     WaitingScreen,
 )
+from kiosk.ui.sizes import Sizes
+from kiosk.ui.spoken import (
+    CheckReader,
+    idle_warning_reading,
+    joined,
+    line_reading,
+    screen_reading,
+)
 from kiosk.ui.theme import THEME, Theme
-from kiosk.ui.video import VideoFeed
+from kiosk.ui.video import FaceFocus, VideoFeed
 from kiosk.ui.widgets import (  # noqa: F401 - used by the KV rules
     BusySpinner,
     CheckLineView,
     CornerGesture,
+    FitColumn,
     KioskButton,
+    KioskLabel,
     Overlay,
 )
 
@@ -77,11 +93,21 @@ KV_FILES = ("common.kv", *(f"{phase.value}.kv" for phase in SCREENS), "root.kv")
 VIDEO_HZ = 20.0
 # Each catalogue holds its own name for its language.
 LANGUAGE_NAME = N_("This language's name")
-NOTICE_PHASES = frozenset({Phase.CHECKS, Phase.JOINING, Phase.WAITING, Phase.IN_CALL})
+# Not on the check screen: its lines say the same about each device, and a small panel has
+# no room for both.
+NOTICE_PHASES = frozenset({Phase.JOINING, Phase.WAITING, Phase.IN_CALL})
 SELF_VIEW_PHASES = frozenset({Phase.CHECKS, Phase.WAITING, Phase.IN_CALL, Phase.RECONNECTING})
+# Where the self view is large enough for the crop to follow the face. In the call the CPU
+# belongs to the media (a Pi has little to spare), and the small corner picture keeps the
+# last place found.
+FACE_FOLLOW_PHASES = frozenset({Phase.CHECKS, Phase.WAITING})
 LARGE_TEXT_SCALE = 1.3
 # After admission in a nurse-assisted session, how long the call screen tells the nurse to go.
 NURSE_HINT_S = 20.0
+NO_VOICE = N_("Reading aloud is not available in this language.")
+NO_SYNTHESISER = N_("Reading aloud is not available on this kiosk.")
+HELP_PHONE = N_("Need help? Call the clinic on {phone}.")
+HELP_STAFF = N_("Need help? Ask the staff at the health station.")
 
 
 class KioskApp(App):  # type: ignore[misc]
@@ -91,8 +117,10 @@ class KioskApp(App):  # type: ignore[misc]
     state = ObjectProperty(SessionState(), rebind=True)
     notice_text = StringProperty("")
     clinic_phone = StringProperty("")
-    # Every font size in the KV rules is multiplied by this (large text: ~1.3, live).
+    # Large text: every font is this much larger (~1.3), live.
     font_scale = NumericProperty(1.0)
+    # Pixel sizes for the window the kiosk has and the text size chosen (see sizes.py).
+    sizes = ObjectProperty(None)
     # Message id of the refusal or PIN notice for the current screen ("" for none).
     state_notice = StringProperty("")
     # The idle warning's countdown in whole seconds.
@@ -103,18 +131,23 @@ class KioskApp(App):  # type: ignore[misc]
     connection = StringProperty("")  # "good" | "fair" | "poor" | ""
     devices = ObjectProperty(DeviceNotice())
     version = StringProperty(__version__)
+    # Whether the session's language can be read aloud, and if not, the message id saying so.
+    can_read_aloud = BooleanProperty(False)
+    read_aloud_notice = StringProperty("")
 
     def __init__(self, engine: EngineView, fullscreen: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.engine = engine
         self.fullscreen = fullscreen
         self.theme: Theme = THEME
+        self.sizes = Sizes(self.theme)
         self.catalogues = Catalogues(engine.config.languages)
         self.clinic_phone = engine.config.clinic_phone
         self.on_first_frame: Callable[[], None] | None = None
         self.on_ui_tick: Callable[[], None] | None = None
         self.self_feed = VideoFeed(engine.self_view_frame, mirrored=True)
         self.remote_feed = VideoFeed(engine.remote_frame)
+        self.face_focus = FaceFocus(mirrored=True)
         self.screens: dict[Phase, PhaseScreen] = {}
         self._keyboard = KeyboardLock(self)
         self._unsubscribe: Callable[[], None] | None = None
@@ -127,6 +160,11 @@ class KioskApp(App):  # type: ignore[misc]
         self._window_flip: Callable[[], None] | None = None
         self._drawing_slow = False
         self._loaded_kv: list[str] = []
+        # What was last read aloud for: the screen (session, phase, language, error, waiting
+        # again) and whether the idle warning was up.
+        self._read_screen: tuple[object, ...] | None = None
+        self._read_warning = False
+        self._check_reader = CheckReader()
 
     # -- what the KV files call ---------------------------------------------------------------
 
@@ -150,12 +188,17 @@ class KioskApp(App):  # type: ignore[misc]
     def build(self) -> Any:
         Window.clearcolor = self.theme.background
         if self.fullscreen:
+            # The display's own mode, whatever the panel (KMS/DRM and X11 alike); the
+            # layout follows the size the window then gets.
             Window.fullscreen = "auto"
             Window.show_cursor = False
+        self.sizes.update(window=tuple(Window.size))
+        Window.bind(size=self._on_window_size)
         for name in KV_FILES:
             path = str(KV_DIR / name)
             Builder.load_file(path)
             self._loaded_kv.append(path)
+        self._devices = self.devices = self.engine.devices
         root = Factory.KioskRoot()
         manager = root.ids.screens
         for phase, screen_class in SCREENS.items():
@@ -201,13 +244,14 @@ class KioskApp(App):  # type: ignore[misc]
         for event in self._clock_events:
             event.cancel()
         self._clock_events = []
-        Window.unbind(on_flip=self._on_flip)
+        Window.unbind(on_flip=self._on_flip, size=self._on_window_size)
         if self._window_flip is not None:
             Window.flip = self._window_flip
             self._window_flip = None
         self._keyboard.detach(Window)
         self.self_feed.clear()
         self.remote_feed.clear()
+        self.face_focus.close()
         for path in self._loaded_kv:
             Builder.unload_file(path)
         self._loaded_kv = []
@@ -219,6 +263,7 @@ class KioskApp(App):  # type: ignore[misc]
             # A new patient: nothing of the last one may stay on screen or in a texture.
             self.self_feed.clear()
             self.remote_feed.clear()
+            self.face_focus.clear()
             self.card_hint, self.card_good = "", False
             if state.session_number != self._session_number:
                 for other in self.screens.values():
@@ -230,9 +275,13 @@ class KioskApp(App):  # type: ignore[misc]
             self._idle_warning_since = self.engine.clock.now()
         elif not state.idle_warning:
             self._idle_warning_since = None
-        self.font_scale = LARGE_TEXT_SCALE if state.large_text else 1.0
+        font_scale = LARGE_TEXT_SCALE if state.large_text else 1.0
+        if font_scale != self.font_scale:
+            self.font_scale = font_scale
+            self.sizes.update(text_factor=font_scale)
         self.state_notice = notice_message(state.notice)
         self.state = state
+        self._update_read_aloud()
         # A phase without a screen of its own gets the neutral one rather than a stale screen.
         screen = self.screens.get(state.phase) or self.screens[Phase.WIPING]
         screen.show(state)
@@ -242,6 +291,52 @@ class KioskApp(App):  # type: ignore[misc]
             log.info("screen %s", screen.name)
         self._update_notices()
         self._update_clock_texts()
+        self._read_aloud(state)
+
+    def _read_aloud(self, state: SessionState) -> None:
+        """Ask for the screen's instruction to be read when a screen appears (or the language
+        or the choice changes), the idle warning when it comes up, and the checks' advice as
+        it settles. The session decides whether anything is spoken."""
+        if not (state.read_aloud and self.can_read_aloud):
+            self._read_screen, self._read_warning = None, False
+            self._check_reader.reset()
+            return
+        screen = (
+            state.session_number,
+            state.phase,
+            state.language,
+            state.error,
+            state.call_started_at is not None,
+        )
+        if screen != self._read_screen:
+            self._read_screen = screen
+            self._check_reader.reset()
+            text = screen_reading(state, self.tr, self._help_text())
+            if text:
+                self.send(ev.ReadAloud(text))
+        if state.idle_warning and not self._read_warning:
+            self.send(ev.ReadAloud(idle_warning_reading(state, self.tr)))
+        self._read_warning = state.idle_warning
+        if state.phase is Phase.CHECKS:
+            if state.checks is None:
+                self._check_reader.reset()
+                return
+            due = self._check_reader.update(check_lines(state.checks))
+            if due:
+                text = joined([line_reading(line, self.tr) for line in due])
+                self.send(ev.ReadAloud(text, queue=True))
+
+    def _help_text(self) -> str:
+        if self.clinic_phone:
+            return self.tr(HELP_PHONE, phone=self.clinic_phone)
+        return self.tr(HELP_STAFF)
+
+    def _update_read_aloud(self) -> None:
+        spoken = self._devices.read_aloud_languages
+        self.can_read_aloud = self.state.language in spoken
+        self.read_aloud_notice = (
+            "" if self.can_read_aloud else NO_VOICE if spoken else NO_SYNTHESISER
+        )
 
     def _set_language(self, language: str) -> None:
         if language not in self.catalogues.languages:
@@ -262,8 +357,14 @@ class KioskApp(App):  # type: ignore[misc]
         if not self._draw_pace.due(now):
             return
         phase = self.state.phase
-        drew = phase in SELF_VIEW_PHASES and self.self_feed.poll()
-        drew = (phase is Phase.IN_CALL and self.remote_feed.poll()) or drew
+        drew = False
+        if phase in SELF_VIEW_PHASES and self.self_feed.poll():
+            drew = True
+            latest = self.self_feed.latest
+            if latest is not None and phase in FACE_FOLLOW_PHASES:
+                self.face_focus.offer(latest)
+        if phase is Phase.IN_CALL and self.remote_feed.poll():
+            drew = True
         if drew:
             self._draw_pace.drawn(now)
         if self.state.show_id and phase in (Phase.IN_CALL, Phase.RECONNECTING):
@@ -295,9 +396,13 @@ class KioskApp(App):  # type: ignore[misc]
             self._devices = devices
             self.devices = devices
             self._update_notices()
+            self._update_read_aloud()
         self.connection = self.engine.connection_quality()
         if self.on_ui_tick is not None:
             self.on_ui_tick()
+
+    def _on_window_size(self, _window: object, size: tuple[int, int]) -> None:
+        self.sizes.update(window=tuple(size))
 
     def _on_flip(self, *_args: object) -> None:
         if self._first_frame_sent or self.state.phase is not Phase.IDLE:

@@ -4,6 +4,8 @@ intents to the buttons (messages up, through `app.send`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.app import App
 from kivy.factory import Factory
 from kivy.properties import (
@@ -18,6 +20,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.session import events as ev
 from kiosk.session.state import ErrorKind, Phase, SessionState
+from kiosk.ui.keyboard import key_id, letter_rows
 from kiosk.ui.messages import ERRORS, ErrorText, any_failed, check_lines
 
 MAX_NAME = 60
@@ -132,6 +135,48 @@ class NurseScreen(PhaseScreen):
     # What the nurse typed; kept here because the session strips trailing spaces.
     typed_name = StringProperty("")
 
+    def on_kv_post(self, _base_widget: object) -> None:
+        # The keys follow the language, including the Space and Delete labels.
+        self._delete_key: Any = None
+        App.get_running_app().bind(t=self._build_keyboard)
+        self.bind(typed_name=self._update_delete)
+        self._build_keyboard()
+
+    def _update_delete(self, *_args: object) -> None:
+        if self._delete_key is not None:
+            self._delete_key.disabled = not self.typed_name
+
+    def _build_keyboard(self, *_args: object) -> None:
+        app = App.get_running_app()
+        box = self.ids.letters
+        for old in [key for key in self.ids if key.startswith("letter_")]:
+            del self.ids[old]
+        box.clear_widgets()
+        rows = letter_rows(app.language)
+        for index, letters in enumerate(rows):
+            row = Factory.LetterRow()
+            for letter in letters:
+                row.add_widget(self._key(key_id(letter), letter, letter))
+            if index == len(rows) - 1:
+                space = self._key("letter_space", app.t["Space"], " ")
+                space.size_hint_x = 3
+                row.add_widget(space)
+                delete = self._key("letter_delete", app.t["Delete"], None)
+                delete.size_hint_x = 2
+                self._delete_key = delete
+                self._update_delete()
+                row.add_widget(delete)
+            box.add_widget(row)
+
+    def _key(self, widget_id: str, label: str, letter: str | None) -> Any:
+        key = Factory.LetterKey(text=label)
+        if letter is None:
+            key.bind(on_release=lambda _key: self.delete_letter())
+        else:
+            key.bind(on_release=lambda _key, typed=letter: self.type_letter(typed))
+        self.ids[widget_id] = key
+        return key
+
     def show(self, state: SessionState) -> None:
         super().show(state)
         self.slots = [state.digits[i] if i < len(state.digits) else "" for i in range(6)]
@@ -190,9 +235,23 @@ SCREENS: dict[Phase, type[PhaseScreen]] = {
 
 
 class LanguageRow(BoxLayout):  # type: ignore[misc]
-    """A button per configured language, each labelled in its own language."""
+    """A button per configured language, each labelled in its own language; a row that is
+    not `shown` takes no room."""
 
     languages = ListProperty([])
+    shown = BooleanProperty(True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._sizes = App.get_running_app().sizes
+        super().__init__(**kwargs)
+        self._sizes.fbind("button", self._place)
+        self.fbind("shown", self._place)
+        self._place()
+
+    def _place(self, *_args: object) -> None:
+        self.height = self._sizes.button if self.shown else 0
+        self.opacity = 1 if self.shown else 0
+        self.disabled = not self.shown
 
     def on_languages(self, _instance: object, languages: list[str]) -> None:
         self.clear_widgets()

@@ -14,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from kiosk.engine.view import EngineView
 from kiosk.ui.app import KioskApp
 
 _touch_ids = itertools.count(1)
+UNDRAWN_FPS = 300.0
 
 
 class OutOfBounds(Exception):
@@ -55,9 +56,14 @@ class _Finger:
         return cls._cls("pilot", next(_touch_ids), args)
 
 
+def _skip(*_args: object) -> bool:
+    return True
+
+
 class Pilot:
     def __init__(self, app: KioskApp) -> None:
         self.app = app
+        self._undrawn = 0
 
     @property
     def screen_name(self) -> str:
@@ -96,6 +102,25 @@ class Pilot:
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             Clock.schedule_once(lambda _dt, f=done: f.done() or f.set_result(None), 0)
             await done
+
+    async def settled(self, most: int = 12) -> None:
+        """Wait until a frame changes nothing of the layout (sizes, places, type): a change of
+        state can take a few frames to pass from text to label to box to column."""
+
+        def geometry() -> list[tuple[float, ...]]:
+            return [
+                (*widget.pos, *widget.size, getattr(widget, "font_size", 0))
+                for widget in self.app.root.walk()
+            ]
+
+        await self.frames(1)
+        before = geometry()
+        for _ in range(most):
+            await self.frames(1)
+            now = geometry()
+            if now == before:
+                return
+            before = now
 
     async def tap(self, widget_id: str, hold_s: float = 0.05) -> None:
         """Touch down and up at the centre of the widget, through the window's event loop."""
@@ -141,6 +166,25 @@ class Pilot:
         await self.wait_for(lambda: self.screen_name == name, timeout, f"screen {name}")
         await self.frames(2)
 
+    @contextmanager
+    def undrawn(self) -> Iterator[None]:
+        """Frames go on (clock, layout, text) but nothing is rasterised: for tests that only
+        measure the layout, where drawing each frame in software would cost most of the time.
+        `screenshot` draws anyway."""
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        Window.bind(on_draw=_skip, on_flip=_skip)
+        # Frames without drawing are cheap: let them come faster than the screen's rate.
+        max_fps, Clock._max_fps = Clock._max_fps, UNDRAWN_FPS
+        self._undrawn += 1
+        try:
+            yield
+        finally:
+            self._undrawn -= 1
+            Clock._max_fps = max_fps
+            Window.unbind(on_draw=_skip, on_flip=_skip)
+
     def pixels(self) -> npt.NDArray[np.uint8]:
         """The window as height x width x 3 RGB, top row first."""
         from kivy.core.window import Window
@@ -156,8 +200,17 @@ class Pilot:
     async def screenshot(self) -> npt.NDArray[np.uint8]:
         """Draw a fresh frame and return its pixels (the tests decide where they go; the
         kiosk itself never writes a picture anywhere)."""
-        await self.frames(2)
-        return self.pixels()
+        from kivy.core.window import Window
+
+        if self._undrawn:
+            Window.unbind(on_draw=_skip, on_flip=_skip)
+        try:
+            Window.canvas.ask_update()
+            await self.frames(2)
+            return self.pixels()
+        finally:
+            if self._undrawn:
+                Window.bind(on_draw=_skip, on_flip=_skip)
 
 
 @asynccontextmanager

@@ -1,24 +1,45 @@
 """Video on screen: one texture per source, created once and updated in place.
 
 A `VideoFeed` polls its source (the engine's newest frame and sequence number) and blits new
-frames into its texture; `VideoView` widgets draw that texture, letterboxed. A new texture is
-made only when the frame size changes (Kivy leaks GPU memory with a texture per frame).
+frames into its texture; `VideoView` widgets draw that texture, either filling their box
+(cropped around a point, the patient's face for the self view: never black bars) or whole
+inside it (the clinician's picture, and the self view while an ID card is shown, where the
+patient must see all the camera sees). A new texture is made only when the frame size
+changes (Kivy leaks GPU memory with a texture per frame).
+
+`FaceFocus` finds the face in the self view a few times a second, on a small grey copy and
+off the UI thread, so the crop follows the patient. It keeps nothing but the point.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import cv2
 import numpy as np
 from kivy.event import EventDispatcher
 from kivy.graphics.texture import Texture
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    OptionProperty,
+)
 from kivy.uix.widget import Widget
 
+from kiosk.base.frames import small_grey
 from kiosk.engine.view import RgbFrame
+from kiosk.vision.face_tracking import FaceTracker
 
 FrameSource = Callable[[], "tuple[int, RgbFrame] | None"]
+Rect = tuple[float, float, float, float]  # x, y, width, height
+# Where in the picture (fractions, x from the left and y from the top, as drawn) the crop is
+# centred when there is no face to follow.
+CENTRE = (0.5, 0.5)
 
 
 class VideoFeed(EventDispatcher):  # type: ignore[misc]
@@ -32,6 +53,7 @@ class VideoFeed(EventDispatcher):  # type: ignore[misc]
         self._source = source
         self._sequence: int | None = None
         self.mirrored = mirrored
+        self.latest: RgbFrame | None = None
 
     def poll(self) -> bool:
         """Blit the source's newest frame if it is new; True when something was drawn."""
@@ -43,6 +65,7 @@ class VideoFeed(EventDispatcher):  # type: ignore[misc]
             return False
         self._sequence = sequence
         self._blit(frame)
+        self.latest = frame
         return True
 
     def _blit(self, frame: RgbFrame) -> None:
@@ -53,11 +76,9 @@ class VideoFeed(EventDispatcher):  # type: ignore[misc]
         height, width = frame.shape[:2]
         texture = self.texture
         if texture is None or tuple(texture.size) != (width, height):
+            # Frames come top row first, so the picture's top is at v = 0 of the texture;
+            # views set the texture coordinates themselves (see `tex_coords_for`).
             texture = Texture.create(size=(width, height), colorfmt="rgb")
-            # Frames come top row first; GL wants the bottom row first.
-            texture.flip_vertical()
-            if self.mirrored:
-                texture.flip_horizontal()
             self.texture = texture
         data = np.ascontiguousarray(frame).reshape(-1)
         texture.blit_buffer(data, colorfmt="rgb", bufferfmt="ubyte")
@@ -67,15 +88,61 @@ class VideoFeed(EventDispatcher):  # type: ignore[misc]
         """Forget the picture (between patients): the texture is dropped, not just hidden."""
         self.texture = None
         self._sequence = None
+        self.latest = None
         self.frames += 1
 
 
+def cover(box: Rect, picture: tuple[float, float], focus: tuple[float, float]) -> Rect:
+    """The part of the picture (fractions x0, y0, width, height, y from the top) that fills
+    `box` at the picture's own aspect, as near centred on `focus` as the picture allows."""
+    bw, bh = box[2], box[3]
+    pw, ph = picture
+    if bw <= 0 or bh <= 0 or pw <= 0 or ph <= 0:
+        return (0.0, 0.0, 1.0, 1.0)
+    scale = max(bw / pw, bh / ph)
+    fw, fh = min(1.0, bw / scale / pw), min(1.0, bh / scale / ph)
+    x0 = min(max(focus[0] - fw / 2, 0.0), 1.0 - fw)
+    y0 = min(max(focus[1] - fh / 2, 0.0), 1.0 - fh)
+    return (x0, y0, fw, fh)
+
+
+def contain(box: Rect, picture: tuple[float, float]) -> Rect:
+    """Where the whole picture goes inside `box` at its own aspect (x, y, width, height)."""
+    x, y, bw, bh = box
+    pw, ph = picture
+    if bw <= 0 or bh <= 0 or pw <= 0 or ph <= 0:
+        return (x, y, 0.0, 0.0)
+    scale = min(bw / pw, bh / ph)
+    w, h = pw * scale, ph * scale
+    return (x + (bw - w) / 2, y + (bh - h) / 2, w, h)
+
+
+def tex_coords_for(crop: Rect, mirrored: bool) -> list[float]:
+    """Kivy texture coordinates (bottom-left, bottom-right, top-right, top-left) that draw
+    `crop` of a texture blitted top row first, mirrored left to right if asked."""
+    x0, y0, fw, fh = crop
+    x1, y1 = x0 + fw, y0 + fh
+    left, right = (1.0 - x0, 1.0 - x1) if mirrored else (x0, x1)
+    return [left, y1, right, y1, right, y0, left, y0]
+
+
 class VideoView(Widget):  # type: ignore[misc]
-    """Draws a feed's texture inside its box, keeping the aspect ratio (see video.kv)."""
+    """Draws a feed's texture in its box: filling it, cropped around `focus`, or whole."""
 
     feed = ObjectProperty(None, allownone=True)
     texture = ObjectProperty(None, allownone=True)
     frames = NumericProperty(0)
+    fill = OptionProperty("cover", options=["cover", "contain"])
+    # Fractions of the picture as drawn (mirrored if the feed is), y from the top.
+    focus = ListProperty(list(CENTRE))
+    # What the canvas draws: the picture's rectangle and its texture coordinates.
+    picture = ListProperty([0.0, 0.0, 0.0, 0.0])
+    tex_coords = ListProperty([0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("pos", "size", "texture", "fill", "focus"):
+            self.fbind(name, self._place)
 
     def on_feed(self, _instance: object, feed: VideoFeed | None) -> None:
         if feed is None:
@@ -86,11 +153,90 @@ class VideoView(Widget):  # type: ignore[misc]
     def on_frames(self, *_args: object) -> None:
         self.canvas.ask_update()
 
-    def fitted(self, texture: Texture | None, pos: Any, size: Any) -> tuple[float, ...]:
-        """x, y, width, height of the picture letterboxed into this widget."""
-        if texture is None or size[0] <= 0 or size[1] <= 0:
-            return (pos[0], pos[1], 0.0, 0.0)
-        tw, th = texture.size
-        scale = min(size[0] / tw, size[1] / th)
-        w, h = tw * scale, th * scale
-        return (pos[0] + (size[0] - w) / 2, pos[1] + (size[1] - h) / 2, w, h)
+    def _place(self, *_args: object) -> None:
+        texture = self.texture
+        box = (float(self.x), float(self.y), float(self.width), float(self.height))
+        if texture is None:
+            self.picture = [box[0], box[1], 0.0, 0.0]
+            return
+        size = (float(texture.width), float(texture.height))
+        mirrored = bool(self.feed is not None and self.feed.mirrored)
+        if self.fill == "contain":
+            self.picture = list(contain(box, size))
+            self.tex_coords = tex_coords_for((0.0, 0.0, 1.0, 1.0), mirrored)
+        else:
+            self.picture = list(box)
+            focus = (float(self.focus[0]), float(self.focus[1]))
+            self.tex_coords = tex_coords_for(cover(box, size, focus), mirrored)
+
+
+class FaceFocus(EventDispatcher):  # type: ignore[misc]
+    """The patient's face in the self view, as the point (fractions of the picture as drawn,
+    mirrored) a cropped view centres on; the centre while no face is seen."""
+
+    focus = ListProperty(list(CENTRE))
+
+    def __init__(
+        self, mirrored: bool = True, every_s: float = 0.25, follow: float = 0.5, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._mirrored = mirrored
+        self._every_s = every_s
+        # Share of the way to the newest face position taken per look: the crop glides.
+        self._follow = follow
+        self._looked_at = 0.0
+        self._pending: Future[tuple[float, float] | None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._tracker: FaceTracker | None = None
+
+    def offer(self, frame: RgbFrame) -> None:
+        """Take the newest self-view frame; now and then it is searched for a face."""
+        self._take_result()
+        now = time.monotonic()
+        if self._pending is not None or now - self._looked_at < self._every_s:
+            return
+        self._looked_at = now
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-focus")
+        self._pending = self._executor.submit(self._find, frame)
+
+    def _find(self, frame: RgbFrame) -> tuple[float, float] | None:
+        # Only this worker thread uses the tracker; `clear` drops it for a fresh one.
+        tracker = self._tracker or FaceTracker()
+        self._tracker = tracker
+        grey = small_grey(np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
+        faces = tracker.find(grey).faces
+        if not faces:
+            return None
+        face = faces[0]
+        # A little below the face's centre: chin and shoulders stay in view.
+        return (face.cx, min(1.0, face.cy + face.h * 0.15))
+
+    def _take_result(self) -> None:
+        pending = self._pending
+        if pending is None or not pending.done():
+            return
+        self._pending = None
+        if pending.cancelled() or pending.exception() is not None:
+            return
+        found = pending.result()
+        if found is None:
+            return
+        x, y = (1.0 - found[0], found[1]) if self._mirrored else found
+        fx, fy = self.focus
+        self.focus = [fx + (x - fx) * self._follow, fy + (y - fy) * self._follow]
+
+    def clear(self) -> None:
+        """Forget where the last patient was."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        self._tracker = None
+        self._looked_at = 0.0
+        self.focus = list(CENTRE)
+
+    def close(self) -> None:
+        self.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

@@ -30,6 +30,17 @@ from kiosk.cli.demo import DEMO_ROOM
 from kiosk.fleet.enrolment import Enrolment
 from kiosk.refnode.practitioner import PractitionerBot
 from kiosk.refnode.server import RefNode
+from tests.e2e.taps import (
+    CALL_END,
+    CALL_SHOW_ID,
+    CHECKS_HEARD,
+    CHECKS_KNOCK,
+    ENDED_DONE,
+    MAINTENANCE_CORNER,
+    MAINTENANCE_TEST_CALL,
+    NURSE_CORNER,
+    START,
+)
 from tests.e2e.terminal import (
     ROOT,
     WATCHDOG_USEC,
@@ -54,13 +65,6 @@ SITE, TERMINAL = "helsestasjon", "kiosk-1"
 NURSE_PIN, MAINTENANCE_PIN = "246813", "975310"
 TEST_ROOM, TEST_ROOM_PIN = "271828", "16180"
 
-# Where the controls are, as fractions of the 1280×800 window (0,0 top left).
-START = (0.5, 0.45)
-NURSE_CORNER, MAINTENANCE_CORNER = (0.03, 0.04), (0.97, 0.04)
-CHECKS_HEARD, CHECKS_KNOCK = (0.16, 0.88), (0.87, 0.9)
-CALL_SHOW_ID, CALL_END = (0.67, 0.91), (0.87, 0.91)
-MAINTENANCE_TEST_CALL = (0.18, 0.9)
-ENDED_DONE = (0.5, 0.785)
 CORNER_HOLD_S = 3.4
 
 

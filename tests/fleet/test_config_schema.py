@@ -33,6 +33,7 @@ def test_a_full_site_file_loads_with_its_types(tmp_path: Path) -> None:
     [
         ("site = 5", "site: expected a string, got int 5"),
         ("fullscreen = 'yes'", "fullscreen: expected true or false, got str 'yes'"),
+        ("read_aloud = 1", "read_aloud: expected true or false, got int 1"),
         ("lobby_limit_s = true", "lobby_limit_s: expected a number of seconds, got bool True"),
         ("lobby_limit_s = 0", "lobby_limit_s must be a positive number of seconds"),
         ("management_port = 9.5", "management_port: expected a whole number, got float 9.5"),
@@ -130,3 +131,8 @@ def test_sane_values_at_the_edges_load() -> None:
         "node_url = 'http://127.0.0.1:8080'\nallowed_hosts = ['127.0.0.1']\n"
     )
     assert config.lobby_limit_s == 3600.0
+
+
+def test_read_aloud_is_off_unless_the_site_turns_it_on() -> None:
+    assert KioskConfig().read_aloud is False
+    assert config_from_text("read_aloud = true\n" + site_toml()).read_aloud is True

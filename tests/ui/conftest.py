@@ -1,25 +1,48 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.pulse import pulse_server
-from tests.support.xvfb import xvfb_display
+from tests.support.xvfb import start_xvfb
 
-__all__ = ["pulse_server", "xvfb_display"]
+__all__ = ["pulse_server"]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "artifacts" / "screenshots"
+# Tall enough for the portrait panel (720x1280) as well as the widest landscape one.
+SCREEN = "1920x1280x24"
 
 
 @pytest.fixture(scope="session")
-def kivy_display(xvfb_display: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def ui_xvfb() -> Iterator[str]:
+    process, display = start_xvfb(SCREEN)
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = display
+    try:
+        yield display
+    finally:
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def kivy_display(ui_xvfb: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A display for Kivy, with Kivy's own files kept out of the home directory."""
     os.environ.setdefault("KIVY_HOME", str(tmp_path_factory.mktemp("kivy-home")))
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    yield xvfb_display
+    yield ui_xvfb
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ synthetic RGB pictures with sequence numbers, as the camera hub and the call del
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -57,11 +58,18 @@ class ScriptedEngine:
     checks: CheckSummary = GOOD_CHECKS
     join_result: ErrorKind | None = None  # None: the knock succeeds
     answer_knocks: bool = True  # False: the test answers the knock itself (to see JOINING)
-    devices: DeviceNotice = field(default_factory=DeviceNotice)
+    # As the real engine with espeak-ng: every language but Northern Sami can be read aloud.
+    devices: DeviceNotice = field(
+        default_factory=lambda: DeviceNotice(read_aloud_languages=frozenset({"nb", "nn", "en"}))
+    )
     clock: Clock = field(default_factory=MonotonicClock)
     camera_size: tuple[int, int] = (640, 480)
     remote_size: tuple[int, int] = (640, 360)
     frames_on: bool = True
+    # One picture each, never changing (for screenshots compared with reviewed ones); a
+    # camera picture of the test's own instead of the generated one.
+    still: bool = False
+    camera_picture: RgbFrame | None = None
     # What the ID-card guide and the connection badge report; set by the test.
     card: CardStatus | None = None
     quality: str = "good"
@@ -102,6 +110,13 @@ class ScriptedEngine:
             self.commands.append(command)
             self._answer(command)
 
+    def publish(self, **changes: object) -> None:
+        """Show the UI the current state with `changes` (an error kind, a notice, check lines):
+        for walking every variant of a screen without replaying the journey to each."""
+        self._state = dataclasses.replace(self._state, **changes)  # type: ignore[arg-type]
+        for listener in list(self._listeners):
+            listener(self._state)
+
     def _answer(self, command: cmd.Command) -> None:
         loop = asyncio.get_running_loop()
         if isinstance(command, cmd.RunChecks):
@@ -119,7 +134,9 @@ class ScriptedEngine:
     def self_view_frame(self) -> tuple[int, RgbFrame] | None:
         if not self.frames_on:
             return None
-        self._seq += 1
+        self._seq += 0 if self.still else 1
+        if self.camera_picture is not None:
+            return self._seq, self.camera_picture
         return self._seq, synthetic_frame(*self.camera_size, self._seq, (255, 160, 60))
 
     def remote_frame(self) -> tuple[int, RgbFrame] | None:
