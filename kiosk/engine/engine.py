@@ -23,13 +23,12 @@ from kiosk.devices.camera import CameraHub, CameraState
 from kiosk.devices.frames import to_rgb
 from kiosk.devices.speech import SpeechPlayer, spoken_languages
 from kiosk.engine.staff_pins import StaffPins
-from kiosk.engine.timers import PhaseTimers
+from kiosk.engine.timers import PhaseTimers, timing_from
 from kiosk.engine.view import DeviceNotice, RgbFrame
 from kiosk.session import commands as cmd
 from kiosk.session import events as ev
 from kiosk.session.machine import SessionError, initial_state, transition
-from kiosk.session.reconnect import ReconnectPolicy
-from kiosk.session.state import ErrorKind, Phase, SessionState, Timing
+from kiosk.session.state import ErrorKind, Phase, SessionState
 from kiosk.vision.idcard import CardStatus
 
 if TYPE_CHECKING:
@@ -58,21 +57,6 @@ LATER = (
 def _import_later() -> None:
     for name in LATER:
         importlib.import_module(name)
-
-
-def timing_from(config: KioskConfig) -> Timing:
-    defaults = ReconnectPolicy()
-    return Timing(
-        number_idle_s=config.number_idle_s,
-        ended_return_s=config.ended_return_s,
-        # A minute past the node's own limit: the node should time out first.
-        lobby_limit_s=config.lobby_limit_s + 60.0,
-        reconnect=ReconnectPolicy(
-            still_trying_s=min(defaults.still_trying_s, config.reconnect_give_up_s / 2),
-            give_up_s=config.reconnect_give_up_s,
-            lobby_auto_knocks=config.lobby_auto_knocks,
-        ),
-    )
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Timers that live only as long as the session phase that started them."""
+"""The session's limits from the configuration, and timers that live only as long as the
+session phase that started them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,25 @@ import asyncio
 from collections.abc import Callable
 
 from kiosk.base.clock import Clock
+from kiosk.config import KioskConfig
 from kiosk.session.events import Timer
+from kiosk.session.reconnect import ReconnectPolicy
+from kiosk.session.state import Timing
+
+
+def timing_from(config: KioskConfig) -> Timing:
+    defaults = ReconnectPolicy()
+    return Timing(
+        number_idle_s=config.number_idle_s,
+        ended_return_s=config.ended_return_s,
+        # A minute past the node's own limit: the node should time out first.
+        lobby_limit_s=config.lobby_limit_s + 60.0,
+        reconnect=ReconnectPolicy(
+            still_trying_s=min(defaults.still_trying_s, config.reconnect_give_up_s / 2),
+            give_up_s=config.reconnect_give_up_s,
+            lobby_auto_knocks=config.lobby_auto_knocks,
+        ),
+    )
 
 
 class PhaseTimers:
