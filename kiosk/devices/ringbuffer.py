@@ -26,6 +26,7 @@ class RingBuffer:
         self._size = 0
         self._lock = threading.Lock()
         self.dropped = 0  # samples thrown away because the reader was late
+        self.written = 0  # samples ever written, for tests and the log
 
     @property
     def available(self) -> int:
@@ -34,6 +35,7 @@ class RingBuffer:
     def write(self, samples: Samples) -> None:
         samples = samples.reshape(-1)
         with self._lock:
+            self.written += len(samples)
             if len(samples) >= self.capacity:
                 self.dropped += self._size + len(samples) - self.capacity
                 self._data[:] = samples[-self.capacity :]

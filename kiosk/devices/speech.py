@@ -163,6 +163,11 @@ class SpeechPlayer:
     def busy(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def voice_written(self) -> int:
+        """Samples ever queued on the speaker's voice channel."""
+        return self._audio.voice_buffer.written
+
     def say(self, text: str, language: str, queue: bool = False) -> bool:
         """Read `text` in `language`'s voice; False when there is none for it."""
         voice = voice_for(language)

