@@ -7,18 +7,15 @@ inside it (the clinician's picture, and the self view while an ID card is shown,
 patient must see all the camera sees). A new texture is made only when the frame size
 changes (Kivy leaks GPU memory with a texture per frame).
 
-`FaceFocus` finds the face in the self view a few times a second, on a small grey copy and
-off the UI thread, so the crop follows the patient. It keeps nothing but the point.
+`FaceFocus` glides the crop towards the face that the engine's `FaceFinder` finds in the
+self view a few times a second, off the UI thread. It keeps nothing but the point.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import cv2
 import numpy as np
 from kivy.event import EventDispatcher
 from kivy.graphics.texture import Texture
@@ -31,9 +28,8 @@ from kivy.properties import (
 )
 from kivy.uix.widget import Widget
 
-from kiosk.base.frames import small_grey
+from kiosk.engine.face_focus import FaceFinder
 from kiosk.engine.view import RgbFrame
-from kiosk.vision.face_tracking import FaceTracker
 
 FrameSource = Callable[[], "tuple[int, RgbFrame] | None"]
 Rect = tuple[float, float, float, float]  # x, y, width, height
@@ -181,62 +177,24 @@ class FaceFocus(EventDispatcher):  # type: ignore[misc]
     ) -> None:
         super().__init__(**kwargs)
         self._mirrored = mirrored
-        self._every_s = every_s
         # Share of the way to the newest face position taken per look: the crop glides.
         self._follow = follow
-        self._looked_at = 0.0
-        self._pending: Future[tuple[float, float] | None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
-        self._tracker: FaceTracker | None = None
+        self._finder = FaceFinder(every_s)
 
     def offer(self, frame: RgbFrame) -> None:
         """Take the newest self-view frame; now and then it is searched for a face."""
-        self._take_result()
-        now = time.monotonic()
-        if self._pending is not None or now - self._looked_at < self._every_s:
-            return
-        self._looked_at = now
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-focus")
-        self._pending = self._executor.submit(self._find, frame)
-
-    def _find(self, frame: RgbFrame) -> tuple[float, float] | None:
-        # Only this worker thread uses the tracker; `clear` drops it for a fresh one.
-        tracker = self._tracker or FaceTracker()
-        self._tracker = tracker
-        grey = small_grey(np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), dtype=np.uint8))
-        faces = tracker.find(grey).faces
-        if not faces:
-            return None
-        face = faces[0]
-        # A little below the face's centre: chin and shoulders stay in view.
-        return (face.cx, min(1.0, face.cy + face.h * 0.15))
-
-    def _take_result(self) -> None:
-        pending = self._pending
-        if pending is None or not pending.done():
-            return
-        self._pending = None
-        if pending.cancelled() or pending.exception() is not None:
-            return
-        found = pending.result()
-        if found is None:
-            return
-        x, y = (1.0 - found[0], found[1]) if self._mirrored else found
-        fx, fy = self.focus
-        self.focus = [fx + (x - fx) * self._follow, fy + (y - fy) * self._follow]
+        found = self._finder.take()
+        if found is not None:
+            x, y = (1.0 - found[0], found[1]) if self._mirrored else found
+            fx, fy = self.focus
+            self.focus = [fx + (x - fx) * self._follow, fy + (y - fy) * self._follow]
+        self._finder.offer(frame)
 
     def clear(self) -> None:
         """Forget where the last patient was."""
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
-        self._tracker = None
-        self._looked_at = 0.0
+        self._finder.clear()
         self.focus = list(CENTRE)
 
     def close(self) -> None:
         self.clear()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        self._finder.close()
