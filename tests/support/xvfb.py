@@ -7,6 +7,7 @@ the end. Use it from a conftest: `from tests.support.xvfb import xvfb_display  #
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -44,9 +45,10 @@ def start_xvfb(screen: str = SCREEN, timeout: float = 10.0) -> tuple[subprocess.
     return process, f":{number}"
 
 
-@pytest.fixture(scope="session")
-def xvfb_display() -> Iterator[str]:
-    process, display = start_xvfb()
+@contextlib.contextmanager
+def xvfb_screen(screen: str = SCREEN) -> Iterator[str]:
+    """Xvfb running with DISPLAY pointing at it, both undone on the way out."""
+    process, display = start_xvfb(screen)
     previous = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
     try:
@@ -62,3 +64,9 @@ def xvfb_display() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    with xvfb_screen() as display:
+        yield display

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.pulse import pulse_server
-from tests.support.xvfb import start_xvfb
+from tests.support.xvfb import xvfb_screen
 
 __all__ = ["pulse_server"]
 
@@ -19,22 +18,8 @@ SCREEN = "1920x1280x24"
 
 @pytest.fixture(scope="session")
 def ui_xvfb() -> Iterator[str]:
-    process, display = start_xvfb(SCREEN)
-    previous = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = display
-    try:
+    with xvfb_screen(SCREEN) as display:
         yield display
-    finally:
-        if previous is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = previous
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")
