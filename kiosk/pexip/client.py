@@ -85,8 +85,8 @@ class InfinityClient:
         allowed_hosts: Sequence[str],
         session: aiohttp.ClientSession | None = None,
         *,
-        retries: int = 4,
-        backoff_s: float = 0.05,
+        retries: int = 5,
+        backoff_s: float = 0.03,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         ca_file: str | None = None,
     ) -> None:
@@ -170,8 +170,9 @@ class InfinityClient:
         last: str = ""
         for attempt in range(self._retries + 1):
             if attempt:
-                # Doubling from 50 ms: a short gateway burst costs a patient who knocks a few
-                # tenths of a second, and four retries still span most of a second.
+                # Doubling from 30 ms: a burst of three gateway errors costs a patient who
+                # knocks a fifth of a second of waiting, and five retries still span most of a
+                # second.
                 await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
             try:
                 async with self._http().request(
