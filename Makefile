@@ -19,14 +19,11 @@ test: deps venv lint typecheck
 	$(BIN)/pytest -n $(JOBS) -m "not slow and not realtime" -p no:cacheprovider
 	$(BIN)/pytest -m "realtime and not slow" -p no:cacheprovider
 
-# pytest exits 5 when no test is marked slow; that is not a failure here. Two workers: the
-# arm64 tests on one (the emulated root is mostly one core busy), the native roots (Ansible,
-# then the README's make test in a fresh root) on the other, beside it instead of after it,
-# which keeps CI under an hour; -rP puts each passed test's output (timings, the arm64 root's
-# `uname -m`) in the log.
+# pytest exits 5 when no test is marked slow; that is not a failure here. One at a time (no -n):
+# the fresh-root test runs the realtime tests inside its root and must have the cores to
+# itself; -s puts each test's timings and the arm64 root's `uname -m` in the log.
 test-slow: deps venv
-	$(BIN)/pytest -m slow -p no:cacheprovider -n 2 --dist loadgroup -rP -v --durations=0 \
-		|| [ $$? = 5 ]
+	$(BIN)/pytest -m slow -p no:cacheprovider -s -v --durations=0 || [ $$? = 5 ]
 
 # After a reviewed change to how screens look: write new reference pictures for
 # tests/ui/test_reference_screens.py, look at them (git diff shows which changed), commit.

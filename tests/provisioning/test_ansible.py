@@ -108,7 +108,6 @@ def _assert_locked_down(root: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("native roots")
 @pytest.mark.timeout(900)
 def test_playbook_provisions_a_fresh_debian_root_and_is_idempotent(tmp_path: Path) -> None:
     if os.geteuid() != 0:

@@ -79,7 +79,6 @@ def _needed(requirement: Requirement, extras: set[str]) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("emulated arm64")
 @pytest.mark.timeout(900)
 def test_every_runtime_dependency_has_an_aarch64_wheel(tmp_path: Path) -> None:
     pinned = _runtime_closure()
@@ -112,7 +111,6 @@ def _recap(output: str) -> dict[str, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("emulated arm64")
 @pytest.mark.timeout(5400)
 def test_arm64_root_provisioned_by_the_role_runs_the_headless_demo(tmp_path: Path) -> None:
     if os.geteuid() != 0:

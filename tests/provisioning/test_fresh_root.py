@@ -23,7 +23,6 @@ def _readme_test_command() -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("native roots")
 @pytest.mark.timeout(3600)
 def test_readme_make_test_passes_in_a_fresh_bookworm_root(tmp_path: Path) -> None:
     if os.geteuid() != 0:
