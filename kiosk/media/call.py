@@ -211,11 +211,15 @@ class Call:
             "closed" if self._closed else str(self._pc.connectionState),
         )
 
-    def request_keyframe(self) -> bool:
-        """Ask the far end for a new picture (RTCP PLI); False if no video has arrived yet."""
+    def request_keyframe(self, restart_buffer: bool = False) -> bool:
+        """Ask the far end for a new picture (RTCP PLI); False if no video has arrived yet.
+        `restart_buffer`: first drop what the video jitter buffer holds, so that the new
+        picture is not held behind a packet that will never come."""
         receiver, ssrc = self._video_receiver, self._video_ssrc
         if self._closed or receiver is None or ssrc is None:
             return False
+        if restart_buffer:
+            hooks.restart_video_jitter_buffer(receiver)
         self.keyframe_requests += 1
         task = asyncio.get_running_loop().create_task(hooks.send_keyframe_request(receiver, ssrc))
         task.add_done_callback(_log_failure)

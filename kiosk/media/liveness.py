@@ -177,30 +177,45 @@ class InboundWatch:
         return change
 
 
-class FrozenPicture:
-    """Video packets arrive but no picture is decoded: the decoder waits for a keyframe that
-    the far end sends only every few seconds unless asked. Says when to ask (RTCP PLI), at
-    most once per `every_s`, after `after_s` without a new frame while packets came in."""
+class Mend(enum.Enum):
+    """What to do for a frozen picture."""
 
-    def __init__(self, after_s: float = 0.3, every_s: float = 0.5) -> None:
+    KEYFRAME = "keyframe"  # ask the far end for a new picture
+    RESTART = "restart"  # ask, and start the jitter buffer afresh for it
+
+
+class FrozenPicture:
+    """Video packets arrive but no picture is decoded. Usually the decoder waits for a
+    keyframe that the far end sends only every few seconds unless asked: ask (RTCP PLI), at
+    most once per `every_s`, after `after_s` without a new frame while packets came in.
+
+    When a packet was lost for good (its resend lost too), aiortc's jitter buffer holds every
+    later frame behind it, the asked-for keyframe included, until 512 newer packets have come:
+    at a low bitrate, a minute. So a picture still frozen after `restart_after_s`, long enough
+    for a resend and a keyframe to have come, is mended by starting the buffer afresh."""
+
+    def __init__(
+        self, after_s: float = 0.3, every_s: float = 0.5, restart_after_s: float = 1.0
+    ) -> None:
         self.after_s = after_s
         self.every_s = every_s
+        self.restart_after_s = restart_after_s
         self._frames = -1
         self._packets = -1
         self._frame_at: float | None = None
         self._asked_at: float | None = None
 
-    def feed(self, counters: InboundCounters, now: float) -> bool:
+    def feed(self, counters: InboundCounters, now: float) -> Mend | None:
         packets_moved = counters.video_packets > self._packets >= 0
         if counters.video_frames != self._frames or self._frame_at is None:
             self._frames, self._frame_at = counters.video_frames, now
         self._packets = counters.video_packets
         if not packets_moved or now - self._frame_at < self.after_s:
-            return False
+            return None
         if self._asked_at is not None and now - self._asked_at < self.every_s:
-            return False
+            return None
         self._asked_at = now
-        return True
+        return Mend.RESTART if now - self._frame_at >= self.restart_after_s else Mend.KEYFRAME
 
 
 async def watch_call(
@@ -216,9 +231,13 @@ async def watch_call(
 
     async def sample() -> InboundCounters:
         counters = await call.inbound()
-        if frozen.feed(counters, clock.now()):
+        mend = frozen.feed(counters, clock.now())
+        if mend is Mend.KEYFRAME:
             log.info("video packets without a picture: asking for a keyframe")
             call.request_keyframe()
+        elif mend is Mend.RESTART:
+            log.info("video packets without a picture for a while: restarting its jitter buffer")
+            call.request_keyframe(restart_buffer=True)
         return counters
 
     await watch_counters(sample, watch, on_change, clock, interval_s)
@@ -244,6 +263,7 @@ __all__ = [
     "Health",
     "HealthChange",
     "InboundWatch",
+    "Mend",
     "watch_call",
     "watch_counters",
 ]

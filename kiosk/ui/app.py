@@ -353,6 +353,8 @@ class KioskApp(App):  # type: ignore[misc]
     # -- clocks -------------------------------------------------------------------------------
 
     def _poll_video(self, _dt: float) -> None:
+        # The guide's words follow the card at once; only the pictures wait for the pace.
+        self._update_card_hint()
         now = time.monotonic()
         if not self._draw_pace.due(now):
             return
@@ -367,7 +369,9 @@ class KioskApp(App):  # type: ignore[misc]
             drew = True
         if drew:
             self._draw_pace.drawn(now)
-        if self.state.show_id and phase in (Phase.IN_CALL, Phase.RECONNECTING):
+
+    def _update_card_hint(self) -> None:
+        if self.state.show_id and self.state.phase in (Phase.IN_CALL, Phase.RECONNECTING):
             status = self.engine.card_status()
             self.card_hint = card_hint(status.hint if status is not None else None)
             self.card_good = status is not None and status.hint == "card.good"

@@ -11,6 +11,7 @@ from kiosk.media.liveness import (
     Health,
     HealthChange,
     InboundWatch,
+    Mend,
     watch_counters,
 )
 
@@ -251,7 +252,9 @@ async def test_a_sample_late_after_a_stalled_loop_does_not_judge_the_gap() -> No
 
 
 def test_a_frozen_picture_asks_for_a_keyframe_once_a_second_while_packets_come() -> None:
-    frozen = FrozenPicture(after_s=1.0, every_s=1.0)
+    """First a keyframe; still frozen after two seconds, the jitter buffer starts afresh too
+    (a packet lost for good holds every later picture back)."""
+    frozen = FrozenPicture(after_s=1.0, every_s=1.0, restart_after_s=2.0)
     asks = []
     packets = frames = 0
     for step in range(60):  # 6 s in 0.1 s samples
@@ -261,9 +264,10 @@ def test_a_frozen_picture_asks_for_a_keyframe_once_a_second_while_packets_come()
             frames += 1  # decoded for the first second and again from 4.5 s
         if 30 <= step < 40:
             packets -= 3  # nothing at all arrives from 3 s to 4 s: nothing to ask about
-        if frozen.feed(InboundCounters(video_packets=packets, video_frames=frames), now):
-            asks.append(round(now, 1))
-    assert asks == [1.9, 2.9, 4.0]
+        mend = frozen.feed(InboundCounters(video_packets=packets, video_frames=frames), now)
+        if mend is not None:
+            asks.append((round(now, 1), mend))
+    assert asks == [(1.9, Mend.KEYFRAME), (2.9, Mend.RESTART), (4.0, Mend.RESTART)]
 
 
 async def test_the_start_grace_runs_from_the_connected_transport() -> None:

@@ -1,4 +1,4 @@
-"""Send quality under real impairment: the kiosk's Call in the root namespace, a plain aiortc
+"""Send quality under real impairment: the kiosk's Call in the root namespace, an aiortc
 answerer behind the fault lab's wire, loss and delay switched on and off."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,15 +24,37 @@ from kiosk.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from tests.support.netns import NetLab
 from tests.support.netns import netlab as netlab
 
-# Answers one offer from stdin, then reports every change of the decoded picture size.
+# Answers one offer from stdin, then reports every change of the decoded picture size. Like a
+# browser, it asks for a keyframe when its picture freezes while packets come (the kiosk's own
+# mend, `FrozenPicture`): plain aiortc would hold every picture behind a packet lost for good
+# for up to 512 packets, a minute at 320x240, and the test would measure that instead.
 _FAR = """
 import asyncio, json, sys
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
+from kiosk.media import aiortc_hooks as hooks
+from kiosk.media.call import InboundCounters
+from kiosk.media.liveness import FrozenPicture, Mend
 
 async def main():
     pc = RTCPeerConnection()
     loop = asyncio.get_running_loop()
+    counts = {"packets": 0, "frames": 0, "ssrc": None}
+
+    def arrived(packet):
+        counts["packets"] += 1
+        counts["ssrc"] = packet.ssrc
+
+    async def mend(receiver):
+        frozen = FrozenPicture()
+        while True:
+            await asyncio.sleep(0.1)
+            seen = InboundCounters(video_packets=counts["packets"], video_frames=counts["frames"])
+            ask = frozen.feed(seen, loop.time())
+            if ask is not None and counts["ssrc"] is not None:
+                if ask is Mend.RESTART:
+                    hooks.restart_video_jitter_buffer(receiver)
+                await hooks.send_keyframe_request(receiver, counts["ssrc"])
 
     async def watch(track):
         size = None
@@ -40,13 +63,19 @@ async def main():
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            if track.kind == "video" and (frame.width, frame.height) != size:
-                size = (frame.width, frame.height)
-                print(json.dumps({"size": list(size)}), flush=True)
+            if track.kind == "video":
+                counts["frames"] += 1
+                if (frame.width, frame.height) != size:
+                    size = (frame.width, frame.height)
+                    print(json.dumps({"size": list(size)}), flush=True)
 
     pc.on("track", lambda track: loop.create_task(watch(track)))
     offer = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
     await pc.setRemoteDescription(RTCSessionDescription(**offer))
+    for transceiver in pc.getTransceivers():
+        if transceiver.kind == "video":
+            hooks.on_rtp(transceiver.receiver, lambda packet: arrived(packet))
+            loop.create_task(mend(transceiver.receiver))
     await pc.setLocalDescription(await pc.createAnswer())
     print(json.dumps({"sdp": pc.localDescription.sdp}), flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)
@@ -91,11 +120,13 @@ class Lines:
         return reply
 
 
-async def _until(predicate: object, timeout: float) -> float:
+async def _until(
+    predicate: Callable[[], bool], timeout: float, what: str, seen: Callable[[], object]
+) -> float:
     started = time.monotonic()
-    while not predicate():  # type: ignore[operator]
+    while not predicate():
         if time.monotonic() - started > timeout:
-            raise TimeoutError
+            raise TimeoutError(f"expected {what} within {timeout} s; saw {seen()}")
         await asyncio.sleep(0.1)
     return time.monotonic() - started
 
@@ -119,6 +150,10 @@ async def test_send_quality_steps_down_under_loss_and_back_up_after(netlab: NetL
             assert isinstance(size, list)
             sizes.append((size[0], size[1]))
 
+    def seen() -> str:
+        steps = [(round(c.at, 1), c.level.rung, c.reason) for c in controller.history]
+        return f"quality steps {steps}, far-end sizes {sizes}"
+
     lines = Lines(far)
     try:
         assert far.stdin is not None
@@ -129,20 +164,20 @@ async def test_send_quality_steps_down_under_loss_and_back_up_after(netlab: NetL
         assert isinstance(answer, str)
         await call.accept_answer(answer)
         reader = asyncio.get_running_loop().create_task(read_sizes())
-        await _until(lambda: sizes == [(640, 480)], 10)
+        await _until(lambda: sizes == [(640, 480)], 10, "the far end to decode 640x480", seen)
         runner = asyncio.get_running_loop().create_task(controller.run())
 
         await asyncio.sleep(3.0)  # a clean link keeps the full picture
         assert [c.level.rung for c in controller.history] == [0]
 
         netlab.impair(loss_pct=15, delay_ms=150)
-        down_s = await _until(lambda: controller.level.rung >= 2, 8)
+        down_s = await _until(lambda: controller.level.rung >= 2, 8, "rung 2 or lower", seen)
         await asyncio.sleep(2.0)
         impaired_rungs = [c.level.rung for c in controller.history]
 
         netlab.clear()
-        up_s = await _until(lambda: controller.level.rung == 0, 25)
-        await _until(lambda: sizes[-1] == (640, 480), 10)
+        up_s = await _until(lambda: controller.level.rung == 0, 25, "rung 0 again", seen)
+        await _until(lambda: sizes[-1] == (640, 480), 10, "640x480 at the far end", seen)
     finally:
         for task in (runner, reader):
             if task is not None:

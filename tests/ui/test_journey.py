@@ -76,8 +76,10 @@ async def test_journey_by_touch_on_the_real_engine(
             # The synthetic scene holds no card: the guide asks for one.
             await pilot.tap("show_id")
             await pilot.wait_for(lambda: engine.card_status() is not None, what="the guide")
-            # Before the first analysis the guide says where to hold the card; then what the
-            # camera sees (the synthetic scene holds no card).
+            # The screen shows the guide at its next frame. Before the first analysis it says
+            # where to hold the card; then what the camera sees (the synthetic scene holds no
+            # card).
+            await pilot.wait_for(lambda: text_of(pilot, "id_hint") != "", what="the first hint")
             assert text_of(pilot, "id_hint") in (
                 "Hold ID-kortet ditt inne i den gule rammen.",
                 "Hold legitimasjonen opp mot kameraet.",
