@@ -20,7 +20,8 @@ The connection badge the patient sees is not the rung: the picture size climbs b
 on purpose, but the badge must say how the link is now. `LinkBadge` reads the same samples
 and judges only fresh receiver reports (the stats repeat the last one until the next comes):
 "poor" or "fair" on the first bad one, "good" again after two good ones in a row, about two
-seconds of a clean link.
+seconds of a clean link. Neither judges the first report after a silence: it counts the
+packets lost in an outage that is over.
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ class QualityPolicy:
     min_keep_up: float = 0.75  # frames produced / frames due below this: the CPU is short
     down_hold_s: float = 2.0  # after a change, the stats need this long to show its effect
     up_after_s: float = 8.0  # good for this long before one rung up
+    # Receiver reports come about once a second. The first after a longer silence counts
+    # what was lost while none came through: an outage, which is the liveness watch's
+    # business and over by now, not how the link is.
+    report_gap_s: float = 3.0
     # The sharp picture: None where the camera cannot deliver it.
     sharp: SendFormat | None = SHARP
     sharp_keep_up: float = 0.95  # the encoder kept up this well at the top rung
@@ -118,6 +123,7 @@ class QualityState:
     reason: str = "start"
     sharp: bool = False  # the sharp picture, above the top rung
     sharp_refused_at: float | None = None  # when the encoder fell behind on it
+    report_at: float | None = None  # when the latest fresh receiver report was seen
 
     @property
     def level(self) -> QualityLevel:
@@ -137,6 +143,11 @@ def keep_up(previous: QualitySample, sample: QualitySample, fps: float) -> float
     return (sample.frames_sent - previous.frames_sent) / (fps * elapsed)
 
 
+def after_a_silence(report_at: float | None, now: float, policy: QualityPolicy) -> bool:
+    """A fresh report seen at `now` is the first after an outage (`report_gap_s`)."""
+    return report_at is not None and now - report_at > policy.report_gap_s
+
+
 def decide(
     state: QualityState, sample: QualitySample, policy: QualityPolicy = QualityPolicy()
 ) -> QualityState:
@@ -152,6 +163,11 @@ def decide(
     ratio = keep_up(previous, sample, sample.fps or state.send(policy).fps)
     cpu_short = ratio is not None and ratio < policy.min_keep_up
     fresh = sample.reports is None or sample.reports != previous.reports
+    if fresh and sample.reports is not None:
+        after_silence = after_a_silence(state.report_at, sample.at, policy)
+        state = dataclasses.replace(state, report_at=sample.at)
+        if after_silence:
+            return dataclasses.replace(state, good_since=None)
     if not fresh and not cpu_short:
         # No new report since the last look: its figures were judged then. Judging them
         # again would count one old bad report as a lasting spell; the good spell goes on.
@@ -219,13 +235,17 @@ class LinkBadge:
         self._good_reports = good_reports
         self._good_run = good_reports
         self._reports: int | None = None
+        self._report_at: float | None = None
         self.name = "good"
 
-    def feed(self, video: OutboundVideo) -> str:
+    def feed(self, video: OutboundVideo, now: float) -> str:
         fresh = video.reports is not None and video.reports != self._reports
         if not fresh:
             return self.name
         self._reports = video.reports
+        report_at, self._report_at = self._report_at, now
+        if after_a_silence(report_at, now, self._policy):
+            return self.name
         p = self._policy
         loss, rtt = video.fraction_lost or 0.0, video.round_trip_s or 0.0
         if loss > p.bad_loss or rtt > p.bad_rtt_s:
@@ -314,9 +334,10 @@ class QualityController:
     async def step(self) -> QualityLevel:
         """Take one sample and apply the decision."""
         video = await self._stats()
-        self.badge.feed(video)
+        now = self._clock.now()
+        self.badge.feed(video, now)
         sample = QualitySample(
-            self._clock.now(),
+            now,
             self._track.frames_sent,
             video.packets_sent,
             video.round_trip_s,

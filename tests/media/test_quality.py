@@ -228,19 +228,20 @@ def test_a_stale_report_is_judged_once_and_does_not_hold_back_the_way_up() -> No
     stats repeat its figures until the next report comes."""
     state = QualityState(rung=1, changed_at=0.0)
     packets, history = 0, []
-    # One fresh good report, then a bad one at 10 s that stays in the stats (no new report).
+    # A fair report each second, then a bad one at 10 s that stays in the stats (no new
+    # report after it).
     reports = 0
-    for step in range(1, 41):
+    for step in range(1, 25):
         at = step * STEP_S
         packets += 20
-        if step in (2, 20):
+        if step % 2 == 0 and step <= 20:
             reports += 1
         bad_figures = step >= 20
         sample = QualitySample(
             at,
             round(at * 15),
             packets,
-            0.5 if bad_figures else 0.05,
+            0.5 if bad_figures else 0.3,
             0.0,
             reports,
         )
@@ -296,9 +297,31 @@ def test_the_badge_judges_fresh_reports_only_and_is_good_again_after_two_clean_o
         (5, 0.0, 0.05),
         (5, 0.0, 0.05),
     ]
-    for count, loss, rtt in reports:
-        seen.append(badge.feed(OutboundVideo(100 * count, rtt, loss, count)))
+    for step, (count, loss, rtt) in enumerate(reports):
+        seen.append(badge.feed(OutboundVideo(100 * count, rtt, loss, count), step * STEP_S))
     assert seen == ["good", "good", "poor", "poor", "poor", "fair", "fair", "fair", "good", "good"]
+
+
+def test_the_first_report_after_a_silence_counts_an_outage_that_is_over() -> None:
+    """A cut: no reports for 5 s, then one that says 96 % of the packets sent meanwhile were
+    lost. Neither the picture nor the badge steps down for it; a bad report after it, on a
+    link that really is bad, counts as always."""
+    badge = LinkBadge(POLICY)
+    state = QualityState(rung=0, changed_at=0.0)
+    # (time, reports so far, loss)
+    timeline = [(0.0, 1, 0.0), (1.0, 2, 0.0), (2.0, 3, 0.0)]
+    timeline += [(2.0 + t, 3, 0.0) for t in (1.0, 2.0, 3.0, 4.0, 5.0)]  # the cut
+    timeline += [(7.5, 4, 0.96), (8.5, 5, 0.0), (9.5, 6, 0.0)]  # back, clean
+    timeline += [(10.5, 7, 0.30), (11.5, 8, 0.30)]  # then really lossy
+    rungs, badges = [], []
+    for at, reports, loss in timeline:
+        packets = round(at * 40)
+        sample = QualitySample(at, round(at * 15) + 1, packets, 0.05, loss, reports)
+        state = decide(state, sample, POLICY)
+        rungs.append(state.rung)
+        badges.append(badge.feed(OutboundVideo(packets, 0.05, loss, reports), at))
+    assert rungs == [0] * 11 + [2, 2]
+    assert badges == ["good"] * 11 + ["poor", "poor"]
 
 
 def _sharp_feed(keep: float, policy: QualityPolicy = POLICY) -> tuple[QualityState, list[bool]]:
