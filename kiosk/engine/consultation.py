@@ -136,6 +136,11 @@ class Consultation:
             audio += self._call.remote_audio_frames
         return video, audio
 
+    def video_clock(self) -> tuple[int, float | None]:
+        """The calls built so far and the media time of the current call's newest picture."""
+        call = self._call
+        return self.calls_built, call.remote_video_time if call is not None else None
+
     # -- lifetime -----------------------------------------------------------------------------
 
     def _post(self, event: ev.Event) -> None:

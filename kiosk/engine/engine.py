@@ -177,6 +177,12 @@ class Engine:
         consultation = self._consultation
         return consultation.media_counts() if consultation else (0, 0)
 
+    def live_video_clock(self) -> tuple[int, float | None]:
+        """Calls built for the consultation under way, and the media time of its call's
+        newest remote picture (`Consultation.video_clock`)."""
+        consultation = self._consultation
+        return consultation.video_clock() if consultation else (0, None)
+
     def live_calls_built(self) -> int:
         """Peer connections made for the consultation under way (0 without one)."""
         consultation = self._consultation

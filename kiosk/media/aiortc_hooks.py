@@ -1,7 +1,8 @@
 """The places where the kiosk reaches inside aiortc, all in one module.
 
 aiortc has no public API for what a call over a bad network needs: a jitter buffer that plays
-through a lost audio packet, a video jitter buffer restarted after a gap, an Opus encoder set
+through a lost audio packet, a video jitter buffer that hands on a picture as soon as it is
+whole and can be restarted after a gap, an Opus encoder set
 for speech with in-band FEC, a keyframe request, the last receiver report's round trip. Each
 function here names the private attribute it uses; `tests/media/test_aiortc_hooks.py` checks
 every one of them on a real peer connection, so an aiortc release that moves one fails the
@@ -75,6 +76,52 @@ class PlayThroughJitterBuffer(JitterBuffer):
         # aiortc attaches the depayloaded frame to the packet on arrival, untyped.
         data: bytes = head._data  # type: ignore[attr-defined]
         return JitterFrame(data=data, timestamp=head.timestamp)
+
+
+class MarkerJitterBuffer(JitterBuffer):
+    """aiortc's video jitter buffer knows a picture is whole only when the next one's first
+    packet arrives: every picture reaches the decoder a frame interval late (67 ms at 15
+    fps), and so does the first one after an outage. The sender marks a picture's last packet
+    (the RTP marker bit, RFC 7741 §4.1 for VP8, RFC 6184 for H.264): this buffer hands the
+    picture on when its packets from the first through the marked one are all in. A sender
+    that never marks falls back to aiortc's rule."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        super().__init__(capacity=capacity, is_video=True)
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        if self._origin is None:
+            return None
+        packets: list[Any] = []
+        timestamp = None
+        for count in range(self.capacity):
+            packet = self._packets[(self._origin + count) % self.capacity]
+            if packet is None:
+                return None
+            if timestamp is None:
+                timestamp = packet.timestamp
+            elif packet.timestamp != timestamp:
+                # The next picture began before a marked packet: aiortc's rule.
+                self.remove(count)
+                return _joined(packets, timestamp)
+            packets.append(packet)
+            if packet.marker:
+                self.remove(count + 1)
+                return _joined(packets, timestamp)
+        return None
+
+
+def _joined(packets: list[Any], timestamp: int) -> JitterFrame:
+    # aiortc attaches each packet's depayloaded part on arrival, untyped.
+    return JitterFrame(data=b"".join(packet._data for packet in packets), timestamp=timestamp)
+
+
+def hand_on_whole_pictures(receiver: RTCRtpReceiver) -> MarkerJitterBuffer:
+    """Give a video receiver the jitter buffer above (before any packet arrived)."""
+    _require(receiver, _RECEIVER_JITTER)
+    buffer = MarkerJitterBuffer()
+    setattr(receiver, _RECEIVER_JITTER, buffer)
+    return buffer
 
 
 def play_through_losses(receiver: RTCRtpReceiver) -> PlayThroughJitterBuffer:

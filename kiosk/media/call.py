@@ -71,8 +71,9 @@ class Call:
         mend_gaps: bool = True,
     ) -> None:
         """`mend_gaps` (the kiosk's own mends, `media.aiortc_hooks`): play through lost audio
-        packets, speak Opus with in-band FEC, and after a gap in the inbound media restart
-        the video jitter buffer and ask for a keyframe. Off only to measure aiortc on its own
+        packets, speak Opus with in-band FEC, decode each picture once its last packet is in,
+        and after a gap in the inbound media restart the video jitter buffer and ask for a
+        keyframe. Off only to measure aiortc on its own
         (the reconnect benchmark's "doing nothing")."""
         self.ice = ice or IceConfig()
         self._mend_gaps = mend_gaps
@@ -107,6 +108,8 @@ class Call:
             self._time_arrivals(transceiver.receiver, transceiver.kind)
             if transceiver.kind == "video":
                 hooks.on_rtcp(transceiver.sender, self._take_report(transceiver.sender))
+                if mend_gaps:
+                    hooks.hand_on_whole_pictures(transceiver.receiver)
             elif mend_gaps:
                 hooks.play_through_losses(transceiver.receiver)
                 hooks.encode_speech(transceiver.sender)
@@ -182,6 +185,14 @@ class Call:
     @property
     def remote_audio_frames(self) -> int:
         return self._speaker.frames
+
+    @property
+    def remote_video_time(self) -> float | None:
+        """The newest decoded picture's place on the sender's media clock (seconds from its
+        first, None before any): tells a picture taken after an outage from one held back
+        from before it."""
+        frame = self._remote_video
+        return None if frame is None or frame.time is None else float(frame.time)
 
     def latest_remote_frame(self) -> tuple[int, RgbFrame] | None:
         """The newest remote picture as RGB, converted only when asked and only once."""

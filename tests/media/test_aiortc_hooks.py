@@ -54,12 +54,65 @@ def test_a_late_packet_still_gets_its_turn() -> None:
     assert buffer.skipped == 0
 
 
+def _picture_packets(first_seq: int, pictures: list[int], marked: bool) -> list[RtpPacket]:
+    """Video packets: `pictures[i]` packets for picture i, the last one marked if `marked`."""
+    packets, seq = [], first_seq
+    for index, count in enumerate(pictures):
+        for part in range(count):
+            packet = RtpPacket(
+                sequence_number=seq & 0xFFFF,
+                timestamp=index * 6000,
+                marker=int(marked and part == count - 1),
+            )
+            packet._data = bytes([index, part])  # type: ignore[attr-defined]
+            packets.append(packet)
+            seq += 1
+    return packets
+
+
+def _handed_on(buffer: JitterBuffer, packets: list[RtpPacket]) -> list[tuple[int, int]]:
+    """(index of the packet whose arrival handed a picture on, that picture's index)."""
+    out = []
+    for at, packet in enumerate(packets):
+        frame = buffer.add(packet)[1]
+        if frame is not None:
+            out.append((at, frame.data[0]))
+    return out
+
+
+def test_a_marked_picture_goes_to_the_decoder_with_its_last_packet() -> None:
+    packets = _picture_packets(65530, [3, 1, 4, 2], marked=True)  # wraps past 65535
+    out = _handed_on(hooks.MarkerJitterBuffer(), packets)
+    assert out == [(2, 0), (3, 1), (7, 2), (9, 3)]
+    # aiortc's buffer waits for the next picture's first packet, and keeps the last one.
+    assert _handed_on(JitterBuffer(capacity=512, is_video=True), packets) == [
+        (3, 0),
+        (4, 1),
+        (8, 2),
+    ]
+    # Unmarked, ours does as aiortc's does.
+    unmarked = _picture_packets(100, [3, 1, 4, 2], marked=False)
+    assert _handed_on(hooks.MarkerJitterBuffer(), unmarked) == [(3, 0), (4, 1), (8, 2)]
+
+
+def test_a_marked_picture_waits_for_a_late_packet_and_keeps_its_bytes_in_order() -> None:
+    packets = _picture_packets(0, [3, 2], marked=True)
+    late = [packets[0], packets[2], packets[3], packets[1], packets[4]]  # 1 comes third
+    buffer = hooks.MarkerJitterBuffer()
+    frames = [buffer.add(packet)[1] for packet in late]
+    assert [f is not None for f in frames] == [False, False, False, True, True]
+    first, second = frames[3], frames[4]
+    assert first is not None and first.data == bytes([0, 0, 0, 1, 0, 2])
+    assert second is not None and second.data == bytes([1, 0, 1, 1])
+
+
 async def test_every_hook_finds_its_place_on_a_real_peer_connection() -> None:
     pc = RTCPeerConnection()
     try:
         audio = pc.addTransceiver("audio")
         video = pc.addTransceiver("video")
         assert isinstance(hooks.play_through_losses(audio.receiver), hooks.PlayThroughJitterBuffer)
+        assert isinstance(hooks.hand_on_whole_pictures(video.receiver), hooks.MarkerJitterBuffer)
         hooks.restart_video_jitter_buffer(video.receiver)
         hooks.encode_speech(audio.sender)
         seen: list[float | None] = []
