@@ -77,10 +77,12 @@ class QualityPolicy:
     min_keep_up: float = 0.75  # frames produced / frames due below this: the CPU is short
     down_hold_s: float = 2.0  # after a change, the stats need this long to show its effect
     up_after_s: float = 8.0  # good for this long before one rung up
-    # Receiver reports come about once a second. The first after a longer silence counts
-    # what was lost while none came through: an outage, which is the liveness watch's
-    # business and over by now, not how the link is.
+    # Receiver reports come about once a second from a browser (RFC 3550 allows one every
+    # 5 s). The first after a silence longer than this and than `report_gap_times` the
+    # usual spacing counts what was lost while none came through: an outage, which is the
+    # liveness watch's business and over by now, not how the link is.
     report_gap_s: float = 3.0
+    report_gap_times: float = 2.5
     # The sharp picture: None where the camera cannot deliver it.
     sharp: SendFormat | None = SHARP
     sharp_keep_up: float = 0.95  # the encoder kept up this well at the top rung
@@ -124,6 +126,7 @@ class QualityState:
     sharp: bool = False  # the sharp picture, above the top rung
     sharp_refused_at: float | None = None  # when the encoder fell behind on it
     report_at: float | None = None  # when the latest fresh receiver report was seen
+    report_every_s: float | None = None  # the usual spacing of the reports
 
     @property
     def level(self) -> QualityLevel:
@@ -143,9 +146,17 @@ def keep_up(previous: QualitySample, sample: QualitySample, fps: float) -> float
     return (sample.frames_sent - previous.frames_sent) / (fps * elapsed)
 
 
-def after_a_silence(report_at: float | None, now: float, policy: QualityPolicy) -> bool:
-    """A fresh report seen at `now` is the first after an outage (`report_gap_s`)."""
-    return report_at is not None and now - report_at > policy.report_gap_s
+def after_a_silence(
+    report_at: float | None, every_s: float | None, now: float, policy: QualityPolicy
+) -> tuple[bool, float | None]:
+    """Whether a fresh report seen at `now` is the first after an outage, and the usual
+    spacing of the reports from now on (an outage's silence is not usual)."""
+    if report_at is None:
+        return False, every_s
+    gap = now - report_at
+    usual = every_s is None or gap <= policy.report_gap_times * every_s
+    silence = gap > policy.report_gap_s and (every_s is None or not usual)
+    return silence, gap if usual else every_s
 
 
 def decide(
@@ -164,9 +175,9 @@ def decide(
     cpu_short = ratio is not None and ratio < policy.min_keep_up
     fresh = sample.reports is None or sample.reports != previous.reports
     if fresh and sample.reports is not None:
-        after_silence = after_a_silence(state.report_at, sample.at, policy)
-        state = dataclasses.replace(state, report_at=sample.at)
-        if after_silence:
+        silence, every_s = after_a_silence(state.report_at, state.report_every_s, sample.at, policy)
+        state = dataclasses.replace(state, report_at=sample.at, report_every_s=every_s)
+        if silence:
             return dataclasses.replace(state, good_since=None)
     if not fresh and not cpu_short:
         # No new report since the last look: its figures were judged then. Judging them
@@ -236,6 +247,7 @@ class LinkBadge:
         self._good_run = good_reports
         self._reports: int | None = None
         self._report_at: float | None = None
+        self._report_every_s: float | None = None
         self.name = "good"
 
     def feed(self, video: OutboundVideo, now: float) -> str:
@@ -243,8 +255,11 @@ class LinkBadge:
         if not fresh:
             return self.name
         self._reports = video.reports
-        report_at, self._report_at = self._report_at, now
-        if after_a_silence(report_at, now, self._policy):
+        silence, self._report_every_s = after_a_silence(
+            self._report_at, self._report_every_s, now, self._policy
+        )
+        self._report_at = now
+        if silence:
             return self.name
         p = self._policy
         loss, rtt = video.fraction_lost or 0.0, video.round_trip_s or 0.0

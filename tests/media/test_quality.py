@@ -324,6 +324,24 @@ def test_the_first_report_after_a_silence_counts_an_outage_that_is_over() -> Non
     assert badges == ["good"] * 11 + ["poor", "poor"]
 
 
+def test_reports_every_five_seconds_are_not_taken_for_silences() -> None:
+    """RFC 3550 lets a far end report only every 5 s: the spacing is learnt, so after the
+    first such gap every report counts again (here, loss that steps the picture down)."""
+    badge = LinkBadge(POLICY)
+    state = QualityState(rung=0, changed_at=0.0)
+    rungs, badges = [], []
+    for n in range(1, 7):
+        at = n * 5.0
+        packets = round(at * 40)
+        loss = 0.0 if n < 3 else 0.08
+        sample = QualitySample(at, round(at * 15) + 1, packets, 0.05, loss, n)
+        state = decide(state, sample, POLICY)
+        rungs.append(state.rung)
+        badges.append(badge.feed(OutboundVideo(packets, 0.05, loss, n), at))
+    assert rungs == [0, 0, 0, 1, 2, 3]  # the first sample sets the baseline
+    assert badges == ["good", "good", "fair", "fair", "fair", "fair"]
+
+
 def _sharp_feed(keep: float, policy: QualityPolicy = POLICY) -> tuple[QualityState, list[bool]]:
     state = QualityState(rung=0, changed_at=0.0)
     frames = packets = 0
