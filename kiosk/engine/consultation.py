@@ -442,9 +442,15 @@ class Consultation:
         old = None if self._call_dead else self._call
         self._call_dead = False
         outcome = await recover(old, self._client.reachable)
-        if outcome is Recovery.RESUMED and old is self._call and not self._ended:
+        if (
+            outcome is Recovery.RESUMED
+            and old is not None
+            and old is self._call
+            and not self._ended
+        ):
             log.info("media flows again on the call we had")
             self._post(ev.MediaRestored())
+            self._spawn(self._refresh_consent(old), name="consent")
         else:
             token = self._conference.token if self._conference is not None else None
             if token is None or self._ended:
@@ -482,6 +488,12 @@ class Consultation:
         self._video_frames += call.remote_video_frames
         self._audio_frames += call.remote_audio_frames
         self._call = None if call is self._call else self._call
+
+    async def _refresh_consent(self, call: Call) -> None:
+        # The outage's failed consent checks still count against the call we kept: another
+        # outage soon after would end it halfway through.
+        refreshed = await call.refresh_consent()
+        log.info("ICE consent after the outage: %s", "refreshed" if refreshed else "not refreshed")
 
     def _spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)

@@ -11,10 +11,13 @@ tests instead of silently turning a mend off. Tested with aiortc 1.16.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aioice import stun
+from aiortc import RTCPeerConnection
 from aiortc.codecs.opus import OpusEncoder
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
@@ -27,6 +30,9 @@ _RECEIVER_JITTER = "_RTCRtpReceiver__jitter_buffer"
 _RECEIVER_NACKS = "_RTCRtpReceiver__nack_generator"
 _SENDER_ENCODER = "_RTCRtpSender__encoder"
 _SENDER_RTT = "_RTCRtpSender__rtt"
+_ICE_CONNECTION = "_connection"  # RTCIceTransport -> aioice.Connection
+_CONSENT_TASK = "_query_consent_task"
+_NOMINATED = "_nominated"
 
 # Speech needs far less than aiortc's 96 kb/s, and below about 40 kb/s Opus codes speech in
 # its SILK layers, the only ones that carry in-band FEC (RFC 6716 §2.1.7).
@@ -195,6 +201,40 @@ def on_rtp(receiver: RTCRtpReceiver, before: Callable[[Any], Callable[[], None] 
             then()
 
     receiver._handle_rtp_packet = handled  # type: ignore[method-assign]
+
+
+async def refresh_consent(pc: RTCPeerConnection, retransmissions: int = 2) -> bool:
+    """After an outage, check ICE consent (RFC 7675) at once on each nominated pair, and on
+    success start aioice's periodic checks over from it. aioice counts failed checks and
+    expires consent at the sixth; only its next periodic success, up to 6 s away, clears the
+    count. A second outage soon after a first thus inherited the first's failures, and the
+    call died halfway through it. False if a check failed or there is no live connection."""
+    connections: list[Any] = []
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.sender.transport
+        connection = getattr(getattr(dtls, "transport", None), _ICE_CONNECTION, None)
+        if connection is not None and all(connection is not c for c in connections):
+            connections.append(connection)
+    refreshed = False
+    for connection in connections:
+        task = _require(connection, _CONSENT_TASK)
+        if task is None or task.done():
+            continue  # not connected yet, or consent already expired
+        try:
+            for pair in list(_require(connection, _NOMINATED).values()):
+                await pair.protocol.request(
+                    connection.build_request(pair, nominate=False),
+                    pair.remote_addr,
+                    integrity_key=connection.remote_password.encode("utf8"),
+                    retransmissions=retransmissions,
+                )
+        except (stun.TransactionError, ConnectionError, OSError):
+            return False
+        if getattr(connection, _CONSENT_TASK) is task and not task.done():
+            task.cancel()
+            setattr(connection, _CONSENT_TASK, asyncio.create_task(connection.query_consent()))
+            refreshed = True
+    return refreshed
 
 
 async def send_keyframe_request(receiver: RTCRtpReceiver, ssrc: int) -> None:

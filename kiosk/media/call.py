@@ -236,6 +236,13 @@ class Call:
         task.add_done_callback(_log_failure)
         return True
 
+    async def refresh_consent(self) -> bool:
+        """Media came back after an outage: confirm ICE consent now rather than at the next
+        periodic check (`aiortc_hooks.refresh_consent`). False if the far end did not answer."""
+        if self._closed:
+            return False
+        return await hooks.refresh_consent(self._pc)
+
     # A gap this long with at least this many packets of a kind lost in it: the video lost
     # in the gap leaves the decoder waiting for a keyframe, which the far end sends only
     # every few seconds unless asked (aiortc asks on a decoder error only).

@@ -85,6 +85,31 @@ async def test_link_cut_during_a_call_comes_back_to_the_call(
     assert collapse(phases_since(engine, mark)) in (["reconnecting", "in_call"], [])
 
 
+async def test_two_long_cuts_close_together_keep_the_call_we_had(
+    engine: Engine, netlab: NetLab
+) -> None:
+    """aioice ends a call at its sixth failed ICE consent check (one every 4-6 s), and only a
+    later periodic success clears the count: two 20 s cuts a few seconds apart would end the
+    call in the second, unless the kiosk confirms consent as soon as media is back."""
+    await knock(engine)
+    await in_call_with_media(engine)
+    built = engine.live_calls_built()
+    mark = len(engine.record.phases)
+    for _ in range(2):
+        netlab.cut()
+        await asyncio.sleep(20)
+        netlab.restore()
+        await in_call_with_media(engine, timeout=15)
+        await media_flows(engine)
+    assert engine.live_calls_built() == built, "a new call was built: consent expired"
+    assert collapse(phases_since(engine, mark)) == [
+        "reconnecting",
+        "in_call",
+        "reconnecting",
+        "in_call",
+    ]
+
+
 async def test_twenty_percent_loss_for_ten_seconds_keeps_the_call(
     engine: Engine, netlab: NetLab
 ) -> None:

@@ -3,6 +3,7 @@ private attribute is where the hooks expect it, and each mend does what it says.
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import av
@@ -172,3 +173,41 @@ def test_the_speech_encoder_spends_bits_on_fec() -> None:
     plain = OpusEncoder()
     plain.codec.bit_rate = hooks.SPEECH_BIT_RATE
     assert encoded_bytes(hooks.SpeechOpusEncoder()) != encoded_bytes(plain)
+
+
+async def _connected_pair() -> tuple[RTCPeerConnection, RTCPeerConnection]:
+    near, far = RTCPeerConnection(), RTCPeerConnection()
+    near.addTransceiver("audio")
+    await near.setLocalDescription(await near.createOffer())
+    await far.setRemoteDescription(near.localDescription)
+    await far.setLocalDescription(await far.createAnswer())
+    await near.setRemoteDescription(far.localDescription)
+    for _ in range(200):
+        if near.connectionState == far.connectionState == "connected":
+            return near, far
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected both connected, got {near.connectionState}")
+
+
+def _consent_task(pc: RTCPeerConnection) -> object:
+    ice = pc.getTransceivers()[0].sender.transport.transport
+    return ice._connection._query_consent_task
+
+
+async def test_consent_is_checked_at_once_and_its_periodic_checks_start_over() -> None:
+    near, far = await _connected_pair()
+    try:
+        before = _consent_task(near)
+        assert before is not None
+        assert await hooks.refresh_consent(near)
+        after = _consent_task(near)
+        assert after is not None and after is not before
+        await asyncio.sleep(0)
+        assert before.done()  # type: ignore[attr-defined]
+        # A far end that is gone does not answer: no refresh, the periodic checks go on.
+        await far.close()
+        assert not await hooks.refresh_consent(near, retransmissions=0)
+        assert _consent_task(near) is after
+    finally:
+        await near.close()
+        await far.close()
