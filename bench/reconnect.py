@@ -47,7 +47,11 @@ from tests.support.far_end import ROOM_ALIAS, FarEnd
 from tests.support.netns import NetLab
 
 GIVE_UP_S = 30.0
-SETTLE_S = 2.0
+# Each cut starts from a settled call: longer than aioice's consent interval (4-6 s), so
+# that both ends have had a consent check answered since the last cut. With 2 s, a cut
+# inherited the previous one's failed checks on the node's side, whose aiortc expired
+# consent in the middle of every second 15 s cut, for the kiosk and the baseline alike.
+SETTLE_S = 7.0
 
 
 @dataclass(frozen=True)

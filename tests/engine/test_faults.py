@@ -7,6 +7,7 @@ the protocol requires a new participant) and the history of phases on the way.""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -66,11 +67,13 @@ def collapse(phases: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("cut_s", [2.0, 10.0, 30.0])
 async def test_link_cut_during_a_call_comes_back_to_the_call(
-    engine: Engine, netlab: NetLab, cut_s: float
+    engine: Engine, netlab: NetLab, cut_s: float, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="kiosk")
     await knock(engine)
     await in_call_with_media(engine)
     mark = len(engine.record.phases)
+    built = engine.live_calls_built()
     netlab.cut()
     await asyncio.sleep(cut_s)
     if cut_s >= 10:
@@ -82,32 +85,17 @@ async def test_link_cut_during_a_call_comes_back_to_the_call(
     netlab.restore()
     await in_call_with_media(engine, timeout=15)
     await media_flows(engine)
-    assert collapse(phases_since(engine, mark)) in (["reconnecting", "in_call"], [])
-
-
-async def test_two_long_cuts_close_together_keep_the_call_we_had(
-    engine: Engine, netlab: NetLab
-) -> None:
-    """aioice ends a call at its sixth failed ICE consent check (one every 4-6 s), and only a
-    later periodic success clears the count: two 20 s cuts a few seconds apart would end the
-    call in the second, unless the kiosk confirms consent as soon as media is back."""
-    await knock(engine)
-    await in_call_with_media(engine)
-    built = engine.live_calls_built()
-    mark = len(engine.record.phases)
-    for _ in range(2):
-        netlab.cut()
-        await asyncio.sleep(20)
-        netlab.restore()
-        await in_call_with_media(engine, timeout=15)
-        await media_flows(engine)
-    assert engine.live_calls_built() == built, "a new call was built: consent expired"
-    assert collapse(phases_since(engine, mark)) == [
-        "reconnecting",
-        "in_call",
-        "reconnecting",
-        "in_call",
-    ]
+    phases = collapse(phases_since(engine, mark))
+    assert phases in (["reconnecting", "in_call"], [])
+    if phases and engine.live_calls_built() == built:
+        # Back on the call we kept: its ICE consent is confirmed at once, so that another
+        # outage soon after does not inherit this one's failed checks.
+        for _ in range(50):
+            if "ICE consent after the outage: refreshed" in caplog.text:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("expected the call's ICE consent refreshed after the outage")
 
 
 async def test_twenty_percent_loss_for_ten_seconds_keeps_the_call(
