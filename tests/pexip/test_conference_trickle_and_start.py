@@ -5,24 +5,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from kiosk.pexip import Admitted, Conference, InfinityClient, Signal, Waiting
 from kiosk.pexip.signals import PeerGone, RemoteCandidate
-from kiosk.refnode import RefNode, RoomSpec
+from kiosk.refnode import RefNode
+from tests.support.ref_node import ALIAS, HOST_PIN
+from tests.support.ref_node import node as node
 
-ALIAS, HOST_PIN = "123456", "4321"
 CANDIDATE = "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host"
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[RefNode]:
-    refnode = RefNode([RoomSpec(ALIAS, HOST_PIN)])
-    await refnode.start()
-    yield refnode
-    await refnode.stop()
 
 
 async def _signals(conference: Conference, into: list[Signal]) -> None:

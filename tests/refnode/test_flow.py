@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -15,16 +14,8 @@ from kiosk.pexip import Admitted, Conference, InfinityClient, RemoteOffer, Signa
 from kiosk.refnode import RefNode, RoomSpec
 from kiosk.refnode.practitioner import PractitionerBot
 from kiosk.refnode.tracks import PatternTrack, ToneTrack, drain
-
-ALIAS, HOST_PIN = "123456", "4321"
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[RefNode]:
-    refnode = RefNode([RoomSpec(ALIAS, HOST_PIN)])
-    await refnode.start()
-    yield refnode
-    await refnode.stop()
+from tests.support.ref_node import ALIAS, HOST_PIN
+from tests.support.ref_node import node as node
 
 
 async def _collect(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -13,19 +12,11 @@ from aiortc.sdp import candidate_from_sdp
 
 from kiosk.pexip import Conference, InfinityClient, Signal
 from kiosk.pexip.signals import RemoteCandidate, Waiting
-from kiosk.refnode import RefNode, RoomSpec
+from kiosk.refnode import RefNode
 from kiosk.refnode.personality import Personality, split_candidates
 from kiosk.refnode.tracks import PatternTrack, ToneTrack
-
-ALIAS, HOST_PIN = "123456", "4321"
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[RefNode]:
-    refnode = RefNode([RoomSpec(ALIAS, HOST_PIN)])
-    await refnode.start()
-    yield refnode
-    await refnode.stop()
+from tests.support.ref_node import ALIAS
+from tests.support.ref_node import node as node
 
 
 def test_split_candidates_takes_every_candidate_out_with_its_mid_and_credentials() -> None:

@@ -3,23 +3,13 @@ unlock or admit (403), a host may."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import pytest
 
-from kiosk.refnode import RefNode, RoomSpec
-
-ALIAS, HOST_PIN = "271828", "1618"
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[RefNode]:
-    refnode = RefNode([RoomSpec(ALIAS, HOST_PIN)])
-    await refnode.start()
-    yield refnode
-    await refnode.stop()
+from kiosk.refnode import RefNode
+from tests.support.ref_node import ALIAS, HOST_PIN
+from tests.support.ref_node import node as node
 
 
 async def _token(http: aiohttp.ClientSession, base: str, pin: str | None) -> dict[str, Any]:
