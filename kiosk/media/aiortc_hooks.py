@@ -79,9 +79,7 @@ class PlayThroughJitterBuffer(JitterBuffer):
         if head is None or waiting < self._prefetch:
             return None
         self.remove(1)
-        # aiortc attaches the depayloaded frame to the packet on arrival, untyped.
-        data: bytes = head._data  # type: ignore[attr-defined]
-        return JitterFrame(data=data, timestamp=head.timestamp)
+        return _joined([head], head.timestamp)
 
 
 class MarkerJitterBuffer(JitterBuffer):

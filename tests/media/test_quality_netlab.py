@@ -74,7 +74,7 @@ async def main():
     await pc.setRemoteDescription(RTCSessionDescription(**offer))
     for transceiver in pc.getTransceivers():
         if transceiver.kind == "video":
-            hooks.on_rtp(transceiver.receiver, lambda packet: arrived(packet))
+            hooks.on_rtp(transceiver.receiver, arrived)
             loop.create_task(mend(transceiver.receiver))
     await pc.setLocalDescription(await pc.createAnswer())
     print(json.dumps({"sdp": pc.localDescription.sdp}), flush=True)
