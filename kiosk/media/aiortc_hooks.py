@@ -60,9 +60,15 @@ class PlayThroughJitterBuffer(JitterBuffer):
     the sound never plays. An audio packet is a whole frame, so this one hands on the oldest
     packet once `prefetch` wait, and steps over a lost one at its head once `skip_after`
     newer ones wait (a late packet gets that long to arrive); the speaker conceals the step
-    (`tracks.SpeakerSink`)."""
+    (`tracks.SpeakerSink`).
 
-    def __init__(self, capacity: int = 16, prefetch: int = 4, skip_after: int = 2) -> None:
+    Holding packets here is pure delay: each one held puts 20 ms between the far end and the
+    speaker for the whole call, and after an outage the first sound waits for that many
+    packets. Jitter is absorbed by the speaker's own buffer, which grows by what a late
+    packet leaves unplayed. So this holds one packet, the least that lets a packet overtaken
+    by the next still play in order (aiortc holds four)."""
+
+    def __init__(self, capacity: int = 16, prefetch: int = 2, skip_after: int = 2) -> None:
         super().__init__(capacity=capacity, prefetch=prefetch)
         self.skip_after = skip_after
         self.skipped = 0
