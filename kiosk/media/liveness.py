@@ -192,7 +192,13 @@ class FrozenPicture:
     When a packet was lost for good (its resend lost too), aiortc's jitter buffer holds every
     later frame behind it, the asked-for keyframe included, until 512 newer packets have come:
     at a low bitrate, a minute. So a picture still frozen after `restart_after_s`, long enough
-    for a resend and a keyframe to have come, is mended by starting the buffer afresh."""
+    for a resend and a keyframe to have come, is mended by starting the buffer afresh.
+
+    A picture that stood still because nothing arrived (an outage) is not frozen: its clock
+    starts when packets come back. Counting the outage would restart the buffer a moment
+    after the link returns, throwing away the first picture being put together, which the
+    call's own gap mending (`Call`: a keyframe asked for with the first packet back) is
+    already bringing."""
 
     def __init__(
         self, after_s: float = 0.3, every_s: float = 0.5, restart_after_s: float = 1.0
@@ -203,13 +209,20 @@ class FrozenPicture:
         self._frames = -1
         self._packets = -1
         self._frame_at: float | None = None
+        self._packets_at: float | None = None
         self._asked_at: float | None = None
 
     def feed(self, counters: InboundCounters, now: float) -> Mend | None:
         packets_moved = counters.video_packets > self._packets >= 0
         if counters.video_frames != self._frames or self._frame_at is None:
             self._frames, self._frame_at = counters.video_frames, now
+        elif (
+            packets_moved and self._packets_at is not None and now - self._packets_at > self.after_s
+        ):
+            self._frame_at = now  # back after a silence: nothing was there to decode
         self._packets = counters.video_packets
+        if packets_moved:
+            self._packets_at = now
         if not packets_moved or now - self._frame_at < self.after_s:
             return None
         if self._asked_at is not None and now - self._asked_at < self.every_s:

@@ -253,21 +253,22 @@ async def test_a_sample_late_after_a_stalled_loop_does_not_judge_the_gap() -> No
 
 def test_a_frozen_picture_asks_for_a_keyframe_once_a_second_while_packets_come() -> None:
     """First a keyframe; still frozen after two seconds, the jitter buffer starts afresh too
-    (a packet lost for good holds every later picture back)."""
+    (a packet lost for good holds every later picture back). A second of no packets at all
+    is an outage, not a frozen picture: the clock starts again when packets come back."""
     frozen = FrozenPicture(after_s=1.0, every_s=1.0, restart_after_s=2.0)
     asks = []
     packets = frames = 0
     for step in range(60):  # 6 s in 0.1 s samples
         now = step * 0.1
         packets += 3
-        if step < 10 or step >= 45:
-            frames += 1  # decoded for the first second and again from 4.5 s
+        if step < 10 or step >= 55:
+            frames += 1  # decoded for the first second and again from 5.5 s
         if 30 <= step < 40:
             packets -= 3  # nothing at all arrives from 3 s to 4 s: nothing to ask about
         mend = frozen.feed(InboundCounters(video_packets=packets, video_frames=frames), now)
         if mend is not None:
             asks.append((round(now, 1), mend))
-    assert asks == [(1.9, Mend.KEYFRAME), (2.9, Mend.RESTART), (4.0, Mend.RESTART)]
+    assert asks == [(1.9, Mend.KEYFRAME), (2.9, Mend.RESTART), (5.0, Mend.KEYFRAME)]
 
 
 async def test_the_start_grace_runs_from_the_connected_transport() -> None:
