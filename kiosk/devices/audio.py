@@ -163,6 +163,10 @@ class AudioIO:
         if self._spk.state is StreamState.RUNNING:
             self.speaker_buffer.write(samples)
 
+    def queued_s(self) -> float:
+        """The far end's sound waiting for the speaker, in seconds."""
+        return self.speaker_buffer.available / SAMPLE_RATE
+
     def say(self, samples: Samples) -> None:
         """Queue spoken guidance, mixed over whatever else the speaker plays."""
         if self._spk.state is StreamState.RUNNING:

@@ -35,6 +35,10 @@ class MicrophoneSource(Protocol):
 class AudioOutput(Protocol):
     def play(self, samples: Samples) -> None: ...
 
+    def queued_s(self) -> float:
+        """Sound written and not yet played, in seconds."""
+        ...
+
 
 class _Pacer:
     """Sleeps until the next tick of a rate that may change between ticks."""
@@ -203,10 +207,24 @@ class MicrophoneAudioTrack(MediaStreamTrack):
 MAX_CONCEAL_S = 0.12
 CONCEAL_CHUNK = SAMPLE_RATE // 50  # 20 ms
 
+# The speaker's buffer absorbs jitter by growing: a late packet leaves it empty, and the
+# packets behind it then find it that much fuller. Nothing else would ever shrink it, and
+# the clinician would be heard later for the rest of the call after one bad second. So once
+# more than CATCH_UP_ABOVE_S waits, a quiet frame (a pause between words) is left out and a
+# loss is not concealed; above CATCH_UP_ALWAYS_ABOVE_S any frame is left out.
+CATCH_UP_ABOVE_S = 0.12
+CATCH_UP_ALWAYS_ABOVE_S = 0.3
+QUIET_RMS = 300.0  # about -40 dBFS: room noise, not a voice
+
+
+def _quiet(samples: Samples) -> bool:
+    return len(samples) == 0 or float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) < QUIET_RMS
+
 
 class SpeakerSink:
     """Consumes a remote audio track into the speaker, as 48 kHz mono int16, concealing short
-    losses. `frames` counts the 20 ms frames played, concealed ones (`concealed`) included."""
+    losses and catching up when the speaker falls behind. `frames` counts the 20 ms frames
+    played, concealed ones (`concealed`) included; `left_out` those left out to catch up."""
 
     def __init__(self, output: AudioOutput) -> None:
         self._output = output
@@ -216,6 +234,7 @@ class SpeakerSink:
         self.frames = 0
         self.samples = 0
         self.concealed = 0
+        self.left_out = 0
 
     def start(self, track: MediaStreamTrack) -> None:
         if self._task is not None:
@@ -231,14 +250,24 @@ class SpeakerSink:
                 return
             if not isinstance(frame, av.AudioFrame):
                 raise TypeError(f"expected audio frames from the remote track, got {type(frame)}")
+            behind_s = self._output.queued_s()
             at = frame.time
             if at is not None:
-                if expected is not None and 0 < at - expected <= MAX_CONCEAL_S:
-                    self._conceal(at - expected)
+                lost_s = 0.0 if expected is None else at - expected
+                if 0 < lost_s <= MAX_CONCEAL_S and behind_s <= CATCH_UP_ABOVE_S:
+                    self._conceal(lost_s)
                 expected = at + frame.samples / frame.sample_rate
+            chunks = [
+                np.asarray(mono.to_ndarray(), dtype=np.int16).reshape(-1)
+                for mono in self._resampler.resample(frame)
+            ]
+            if behind_s > CATCH_UP_ALWAYS_ABOVE_S or (
+                behind_s > CATCH_UP_ABOVE_S and all(_quiet(chunk) for chunk in chunks)
+            ):
+                self.left_out += 1
+                continue
             self.frames += 1
-            for mono in self._resampler.resample(frame):
-                samples = np.asarray(mono.to_ndarray(), dtype=np.int16).reshape(-1)
+            for samples in chunks:
                 self.samples += len(samples)
                 self._output.play(samples)
                 if len(samples) >= CONCEAL_CHUNK:

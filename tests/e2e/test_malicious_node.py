@@ -182,6 +182,9 @@ class _Quiet:
     def play(self, samples: object) -> None:
         pass
 
+    def queued_s(self) -> float:
+        return 0.0
+
 
 def _spoil(sdp: str, prefix: str, replacement: str) -> str:
     lines = sdp.split("\r\n")

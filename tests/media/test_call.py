@@ -178,6 +178,9 @@ async def test_direct_media_answer_and_misuse() -> None:
         def play(self, samples: np.ndarray) -> None:
             pass
 
+        def queued_s(self) -> float:
+            return 0.0
+
     offerer = RTCPeerConnection()
     offerer.addTransceiver("audio", direction="sendrecv")
     offerer.addTransceiver("video", direction="sendrecv")

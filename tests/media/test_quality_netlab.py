@@ -92,6 +92,9 @@ class Silence:
     def play(self, samples: np.ndarray) -> None:
         pass
 
+    def queued_s(self) -> float:
+        return 0.0
+
 
 class Lines:
     """The far peer's stdout as JSON lines, read on a daemon thread (a blocked read must not
