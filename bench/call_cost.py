@@ -36,7 +36,8 @@ frame it can. Both rates are in the figures.
 Each side is measured over the same `--seconds` of call, after a few seconds to settle:
 CPU is user+system time of all its processes plus the PulseAudio daemon's (mixing, and for
 the kiosk its echo canceller; Chromium cancels echo in its own processes), memory the summed
-PSS of its own processes at the end. Send rates come from the senders' own counters (the
+PSS of its own processes at the end (the kiosk's split by what each mapping holds:
+software GL, OpenCV, FFmpeg, Kivy and SDL, numpy, Python, the heap). Send rates come from the senders' own counters (the
 kiosk's camera track, Chromium's outbound-rtp stats); a side that falls behind shows a rate
 below the asked one.
 
@@ -142,6 +143,46 @@ def pss_mb(processes: list[psutil.Process]) -> float:
             if line.startswith("Pss:"):
                 total_kb += int(line.split()[1])
     return total_kb / 1024
+
+
+# Where the kiosk's memory goes, by what a mapping holds (the first pattern that matches its
+# path wins). Anonymous memory is the Python heap: objects, numpy and frame buffers, aiortc.
+PSS_KINDS = (
+    ("software_gl", ("libLLVM", "libgallium", "/dri/", "mesa", "libGL", "libEGL", "libglapi")),
+    ("opencv", ("cv2", "opencv")),
+    ("ffmpeg_pyav", ("/av/", "av.libs", "libav", "libsw", "libvpx", "libx264", "libopus")),
+    ("kivy_sdl", ("kivy", "SDL")),
+    ("numpy", ("numpy", "openblas", "gfortran")),
+    ("python_and_modules", ("python3", "site-packages", "lib-dynload")),
+    ("heap_and_anonymous", ("[heap]", "")),
+)
+
+
+def pss_mb_by_kind(processes: list[psutil.Process]) -> dict[str, float]:
+    totals_kb = {kind: 0 for kind, _ in PSS_KINDS} | {"other": 0}
+    for process in processes:
+        try:
+            smaps = Path(f"/proc/{process.pid}/smaps").read_text()
+        except OSError:
+            continue
+        kind = "other"
+        for line in smaps.splitlines():
+            fields = line.split()
+            if not fields:
+                continue
+            if not fields[0].endswith(":"):  # a mapping's header: address perms ... [path]
+                path = fields[5] if len(fields) > 5 else ""
+                kind = next(
+                    (
+                        name
+                        for name, patterns in PSS_KINDS
+                        if any(p in path if p else not path for p in patterns)
+                    ),
+                    "other",
+                )
+            elif fields[0] == "Pss:":
+                totals_kb[kind] += int(fields[1])
+    return {kind: kb / 1024 for kind, kb in totals_kb.items()}
 
 
 def with_children(process: psutil.Process) -> list[psutil.Process]:
@@ -563,6 +604,7 @@ def run_kiosk(
         used = used_between(before, cpu_s(mine))
         pulse_used = used_between(pulse_before, cpu_s([pulse]))
         memory = pss_mb(mine)
+        memory_by_kind = pss_mb_by_kind(mine)
         kiosk.stdin.write("stop\n")
         kiosk.stdin.flush()
         line = kiosk.stdout.readline()
@@ -589,6 +631,7 @@ def run_kiosk(
         "pulseaudio_cpu_s": pulse_used,
         "profiler_cpu_s": profiler_s,
         "pss_mb": memory,
+        "pss_mb_by_kind": memory_by_kind,
         "send_fps": figures["frames_sent"] / wall,
         "send_size": [figures["send_format"]["width"], figures["send_format"]["height"]],
         "video_kbps_sent": figures["video_kbps_sent"],
