@@ -37,9 +37,9 @@ Each side is measured over the same `--seconds` of call, after a few seconds to 
 CPU is user+system time of all its processes plus the PulseAudio daemon's (mixing, and for
 the kiosk its echo canceller; Chromium cancels echo in its own processes), memory the summed
 PSS of its own processes at the end (the kiosk's split by what each mapping holds:
-software GL, OpenCV, FFmpeg, Kivy and SDL, numpy, Python, the heap). Send rates come from the senders' own counters (the
-kiosk's camera track, Chromium's outbound-rtp stats); a side that falls behind shows a rate
-below the asked one.
+software GL, OpenCV, FFmpeg, Kivy and SDL, numpy, Python, the heap). Send rates come from
+the senders' own counters (the kiosk's camera track, Chromium's outbound-rtp stats); a side
+that falls behind shows a rate below the asked one.
 
 Where the kiosk's CPU goes: every thread's CPU time from /proc/self/task/*/schedstat, read
 inside the kiosk process. Python threads (the asyncio and Kivy main thread, aiortc's encoder
