@@ -522,7 +522,7 @@ async def kiosk_side(base_url: str, send: Format) -> None:
                 "remote_frames_drawn": app.remote_feed.frames - remote_before,
                 "mirror_frames_drawn": app.self_feed.frames - mirror_before,
                 "remote_size": _remote_size(engine.remote_frame()),
-                "devices": engine.devices.__dict__,
+                "devices": _devices(engine.devices),
                 "drawing_interval_ms": round(app._draw_pace.interval_s * 1000, 1),
                 "threads": _thread_figures(threads_before, threads_after, profiler),
                 "profiler_samples": profiler.samples,
@@ -542,6 +542,14 @@ async def _video_bytes_sent(call: Any) -> int:
         if getattr(stats, "kind", None) == "video" and stats.type == "outbound-rtp":
             sent += stats.bytesSent
     return int(sent)
+
+
+def _devices(devices: Any) -> dict[str, Any]:
+    # JSON has no sets: the read-aloud languages go out as a sorted list.
+    return {
+        name: sorted(value) if isinstance(value, frozenset) else value
+        for name, value in devices.__dict__.items()
+    }
 
 
 def _remote_size(remote: tuple[int, Any] | None) -> list[int] | None:
