@@ -156,6 +156,9 @@ class SpeechPlayer:
         self._program = program
         self._waiting: deque[tuple[str, str, str]] = deque()  # text, language, voice
         self._task: asyncio.Task[None] | None = None
+        # Readings stopped but not yet wound down (a synthesiser being killed): `close` waits
+        # for them too, so none is left pending when the loop ends.
+        self._stopping: set[asyncio.Task[None]] = set()
         self.spoken: list[Utterance] = []  # what was played to the end, for tests
         self.failures = 0
 
@@ -183,19 +186,19 @@ class SpeechPlayer:
 
     def stop(self) -> None:
         self._waiting.clear()
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
         # What was queued goes too: a call that begins hears nothing of it.
         self._audio.voice_buffer.clear()
 
     async def close(self) -> None:
-        task, self._task = self._task, None
-        self._waiting.clear()
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self.stop()
+        stopping = list(self._stopping)
+        if stopping:
+            await asyncio.gather(*stopping, return_exceptions=True)
 
     async def wait_quiet(self, start_grace_s: float, limit_s: float) -> None:
         """Wait until nothing is being read: first up to `start_grace_s` for a reading that is

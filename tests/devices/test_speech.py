@@ -3,6 +3,7 @@ language, and a trace of every system call showing that nothing reaches the disk
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import struct
@@ -13,10 +14,12 @@ import numpy as np
 import pytest
 
 from kiosk.devices.audio import SAMPLE_RATE
+from kiosk.devices.ringbuffer import RingBuffer
 from kiosk.devices.speech import (
     PEAK,
     PROGRAM,
     SpeechError,
+    SpeechPlayer,
     espeak_command,
     parse_wav,
     spoken_languages,
@@ -163,3 +166,29 @@ def test_to_speaker_resamples_and_sets_the_level() -> None:
     spectrum = np.abs(np.fft.rfft(out.astype(np.float64)))
     assert np.argmax(spectrum) == pytest.approx(440, abs=2)
     assert to_speaker(np.zeros(0, np.int16), 22050).tolist() == []
+
+
+class _Speaker:
+    def __init__(self) -> None:
+        self.speaker_buffer = RingBuffer(SAMPLE_RATE)
+        self.voice_buffer = RingBuffer(SAMPLE_RATE)
+
+    def say(self, samples: np.ndarray) -> None:
+        self.voice_buffer.write(samples)
+
+
+async def test_a_reading_stopped_mid_synthesis_is_wound_down_by_close(tmp_path: Path) -> None:
+    # A synthesiser that takes its time: the reading is stopped while it runs, and `close`
+    # must still wait for that reading's end, or it is destroyed pending with the loop.
+    slow = tmp_path / "espeak-ng"
+    slow.write_text("#!/bin/sh\nexec sleep 5\n")
+    slow.chmod(0o755)
+    player = SpeechPlayer(_Speaker(), program=str(slow))
+    assert player.say("Trykk for å starte", "nb")
+    await asyncio.sleep(0.2)  # the synthesiser has started
+    reading = next(t for t in asyncio.all_tasks() if t.get_name() == "speech")
+    player.stop()
+    assert not player.busy and not reading.done()
+    await player.close()
+    assert reading.done()
+    assert not any(t.get_name() == "speech" for t in asyncio.all_tasks())
