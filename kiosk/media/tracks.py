@@ -19,7 +19,7 @@ from kiosk.base.frames import BgrFrame as BgrImage
 from kiosk.base.frames import I420Frame as I420Image
 from kiosk.devices.audio import BLOCK, SAMPLE_RATE
 from kiosk.devices.camera import CameraHub
-from kiosk.devices.ringbuffer import Samples
+from kiosk.devices.ringbuffer import Samples, measure
 
 log = logging.getLogger(__name__)
 
@@ -214,11 +214,7 @@ CONCEAL_CHUNK = SAMPLE_RATE // 50  # 20 ms
 # loss is not concealed; above CATCH_UP_ALWAYS_ABOVE_S any frame is left out.
 CATCH_UP_ABOVE_S = 0.12
 CATCH_UP_ALWAYS_ABOVE_S = 0.3
-QUIET_RMS = 300.0  # about -40 dBFS: room noise, not a voice
-
-
-def _quiet(samples: Samples) -> bool:
-    return len(samples) == 0 or float(np.sqrt(np.mean(samples.astype(np.float32) ** 2))) < QUIET_RMS
+QUIET_DBFS = -40.0  # room noise, not a voice
 
 
 class SpeakerSink:
@@ -262,7 +258,8 @@ class SpeakerSink:
                 for mono in self._resampler.resample(frame)
             ]
             if behind_s > CATCH_UP_ALWAYS_ABOVE_S or (
-                behind_s > CATCH_UP_ABOVE_S and all(_quiet(chunk) for chunk in chunks)
+                behind_s > CATCH_UP_ABOVE_S
+                and all(measure(chunk).rms_dbfs < QUIET_DBFS for chunk in chunks)
             ):
                 self.left_out += 1
                 continue
