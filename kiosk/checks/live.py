@@ -9,13 +9,13 @@ or so. Frames are analysed on a worker thread, a few a second, never blocking th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncGenerator, Sequence
 
 import numpy as np
 
 from kiosk.base.status import CheckStatus
+from kiosk.base.tasks import cancel_and_wait
 from kiosk.checks.camera import CameraCheck
 from kiosk.checks.microphone import MicrophoneCheck
 from kiosk.checks.network import NetworkCheck, StatusProbe
@@ -134,10 +134,7 @@ class DeviceChecks:
                 yield self.report()
                 await asyncio.sleep(interval_s)
         finally:
-            for task in tasks:
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(*tasks)
 
 
 def run_checks(

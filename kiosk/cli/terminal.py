@@ -11,12 +11,12 @@ that applies a new configuration between consultations.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import sys
 from pathlib import Path
 
+from kiosk.base.tasks import cancel_and_wait
 from kiosk.cli.signals import keep_signals_from_sdl, run_until_signal
 from kiosk.cli.wiring import running_engine
 from kiosk.config import DEFAULT_PATH, ConfigError, load_config
@@ -62,9 +62,7 @@ async def _run() -> None:
             stopped_by = await run_until_signal(app, _tell_systemd_stopping)
         if stopped_by is not None:
             log.info("%s: the window is closed; leaving the conference", stopped_by)
-        applying.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await applying
+        await cancel_and_wait(applying)
         management.close()
         metrics.close()
     # Also when the app stopped without a signal; a second STOPPING=1 is harmless.

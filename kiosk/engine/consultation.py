@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.base.privacy import SESSION_SECRETS
+from kiosk.base.tasks import caller_cancelled
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
@@ -351,8 +352,14 @@ class Consultation:
             # The node replaces a participant's call when a new one is placed, so telling it
             # about the old one is a courtesy that must not hold up the new call while the
             # network is still out. A far end's new offer comes on the call we have.
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            try:
                 await asyncio.wait_for(self._conference.hang_up(), HANG_UP_COURTESY_S)
+            except TimeoutError:
+                pass
+            except asyncio.CancelledError:
+                # A request cut short under us is no reason to stop; our own cancellation is.
+                if caller_cancelled():
+                    raise
         try:
             if remote_offer is not None:
                 async with asyncio.timeout(CALL_SETUP_LIMIT_S):

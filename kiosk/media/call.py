@@ -7,7 +7,6 @@ this one and building a new `Call` with new tracks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.base.frames import RgbFrame
+from kiosk.base.tasks import cancel_and_wait
 from kiosk.media import aiortc_hooks as hooks
 from kiosk.media.ice import IceConfig
 from kiosk.media.tracks import AudioOutput, SpeakerSink
@@ -328,10 +328,7 @@ class Call:
         self._closed = True
         await self._speaker.stop()
         task, self._video_task = self._video_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         await self._pc.close()
         for track in self._tracks:
             track.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fractions
 import logging
 import time
@@ -17,6 +16,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from kiosk.base.frames import BgrFrame as BgrImage
 from kiosk.base.frames import I420Frame as I420Image
+from kiosk.base.tasks import cancel_and_wait
 from kiosk.devices.audio import BLOCK, SAMPLE_RATE
 from kiosk.devices.camera import CameraHub
 from kiosk.devices.ringbuffer import Samples, measure
@@ -287,6 +287,4 @@ class SpeakerSink:
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)

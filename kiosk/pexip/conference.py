@@ -10,12 +10,12 @@ calls use (`media.signaling`): offers, answers and acks go through it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from kiosk.base.clock import Clock, MonotonicClock
+from kiosk.base.tasks import cancel_and_wait
 from kiosk.pexip.answers import Token
 from kiosk.pexip.client import ConferenceStep, InfinityClient
 from kiosk.pexip.errors import (
@@ -269,12 +269,8 @@ class Conference:
                     task.cancel()
 
     async def _stop_tasks(self) -> None:
-        current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        # What they ended with was logged where it happened.
+        await cancel_and_wait(*self._tasks)
 
     def _service_type(self, service_type: str) -> None:
         self._own_service_type = service_type
