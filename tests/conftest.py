@@ -4,6 +4,14 @@ time with the machine to themselves, so each measures the kiosk and not another 
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
+import gc
+import io
+import os
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,3 +51,58 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         relative = Path(str(item.fspath)).resolve().relative_to(_TESTS).as_posix()
         if relative.startswith(REALTIME):
             item.add_marker(pytest.mark.realtime)
+
+
+# pytest-timeout fails a test once (signal method); a teardown that then hangs, or a main
+# thread blocked inside C where no signal handler runs, would hold the run until the CI's
+# own limit, with nothing in the log. This backstop writes down what is stuck: once the test
+# has had its own limit and a margin, the event loops' pending tasks (if a loop still turns),
+# which it cancels once more; at twice its limit, every thread's stack, and the run ends.
+BACKSTOP_MARGIN_S = 120.0
+_backstop_fd: int | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A copy of stderr taken before capture replaces it, so the dump reaches the log.
+    global _backstop_fd
+    _backstop_fd = os.dup(sys.stderr.fileno())
+
+
+def _dump_pending_tasks(name: str) -> None:
+    fd = _backstop_fd or 2
+    os.write(fd, f"\n+++ {name} is past its time limit; pending tasks follow +++\n".encode())
+    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    for loop in loops:
+        if not loop.is_running():
+            continue
+
+        def dump(loop: asyncio.AbstractEventLoop = loop) -> None:
+            text = io.StringIO()
+            for task in asyncio.all_tasks(loop):
+                print(task, file=text)
+                task.print_stack(file=text)
+                # A task that swallowed the loop's one cancellation at shutdown ends on a
+                # second, and the rest of the run goes on; the test has already failed.
+                task.cancel()
+            os.write(fd, text.getvalue().encode())
+
+        loop.call_soon_threadsafe(dump)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    marker = item.get_closest_marker("timeout")
+    limit = (
+        float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout"))
+    )
+    tasks = threading.Timer(limit + BACKSTOP_MARGIN_S, _dump_pending_tasks, [item.nodeid])
+    tasks.daemon = True
+    tasks.start()
+    faulthandler.dump_traceback_later(
+        2 * limit + BACKSTOP_MARGIN_S, exit=True, file=_backstop_fd or 2
+    )
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+        tasks.cancel()
