@@ -60,9 +60,14 @@ def _skip(*_args: object) -> bool:
     return True
 
 
+# A frame takes milliseconds; this long without one means the app has stopped drawing.
+FRAME_LIMIT_S = 30.0
+
+
 class Pilot:
-    def __init__(self, app: KioskApp) -> None:
+    def __init__(self, app: KioskApp, running: asyncio.Future[Any] | None = None) -> None:
         self.app = app
+        self._running = running
         self._undrawn = 0
 
     @property
@@ -101,7 +106,18 @@ class Pilot:
         for _ in range(count):
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             Clock.schedule_once(lambda _dt, f=done: f.done() or f.set_result(None), 0)
-            await done
+            waits: set[asyncio.Future[Any]] = {done}
+            if self._running is not None:
+                waits.add(self._running)
+            await asyncio.wait(waits, timeout=FRAME_LIMIT_S, return_when=asyncio.FIRST_COMPLETED)
+            if done.done():
+                continue
+            done.cancel()
+            # A test waiting for a frame that never comes would otherwise wait for ever.
+            if self._running is not None and self._running.done():
+                error = None if self._running.cancelled() else self._running.exception()
+                raise RuntimeError(f"expected a frame, but the app stopped ({error!r})")
+            raise TimeoutError(f"expected a frame within {FRAME_LIMIT_S} s")
 
     async def settled(self, most: int = 12) -> None:
         """Wait until a frame changes nothing of the layout (sizes, places, type): a change of
@@ -254,7 +270,7 @@ async def run_app(
         if waiter not in done:
             waiter.cancel()
             raise TimeoutError(f"expected the start screen within {start_timeout} s")
-        pilot = Pilot(app)
+        pilot = Pilot(app, task)
         await pilot.frames(2)
         yield pilot
     finally:
