@@ -32,6 +32,11 @@ BLOCK = 960  # 20 ms
 MAX_VOLUME = 2.0
 
 
+# Closing a stream returns in milliseconds; one that has not after this is stuck in the sound
+# system (PortAudio's ALSA layer over PulseAudio can block for ever after underruns).
+CLOSE_LIMIT_S = 2.0
+
+
 class StreamState(enum.Enum):
     STOPPED = "stopped"
     RUNNING = "running"
@@ -55,6 +60,27 @@ def find_device(name: str, kind: str) -> int | None:
         if name.lower() in device["name"].lower() and device[key] > 0:
             return int(device["index"])
     return None
+
+
+def close_stream(stream: Any, kind: str, limit_s: float = CLOSE_LIMIT_S) -> bool:
+    """Abort and close `stream` on a thread of its own, waiting at most `limit_s`. False when
+    it was still stuck then: it is left behind on that thread, so a sound system that hangs
+    holds neither the event loop nor the stream supervisor, and the terminal keeps going."""
+
+    def abort_and_close() -> None:
+        try:
+            stream.abort()
+            stream.close()
+        except sd.PortAudioError as exc:
+            log.warning("closing the %s stream failed: %s", kind, exc)
+
+    closer = threading.Thread(target=abort_and_close, name=f"close-{kind}", daemon=True)
+    closer.start()
+    closer.join(limit_s)
+    if closer.is_alive():
+        log.error("the %s stream did not close within %.0f s; left behind", kind, limit_s)
+        return False
+    return True
 
 
 class _Direction:
@@ -111,6 +137,7 @@ class AudioIO:
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._listeners: list[Callable[[], None]] = []
+        self.streams_left_open = 0  # stuck in the sound system when closed (`close_stream`)
 
     # -- what others read and set ------------------------------------------------------------
 
@@ -265,13 +292,8 @@ class AudioIO:
 
     def _close(self, direction: _Direction) -> None:
         stream, direction.stream = direction.stream, None
-        if stream is None:
-            return
-        try:
-            stream.abort()
-            stream.close()
-        except sd.PortAudioError as exc:
-            log.warning("closing the %s stream failed: %s", direction.kind, exc)
+        if stream is not None and not close_stream(stream, direction.kind):
+            self.streams_left_open += 1
 
     def _supervise(self) -> None:
         while not self._stop.wait(0.1):
