@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+# One sound server for the whole run (a fixture imported into several conftests would start
+# one per directory, all running at once).
+from tests.support.pulse import pulse_server as pulse_server
+
 # Hypothesis' per-example deadline measures the wall clock, which a busy machine stretches;
 # the tests that bound a parser's cost measure its CPU time themselves (tests/fuzz).
 settings.register_profile("kiosk", deadline=None)

@@ -23,7 +23,6 @@ from kiosk.fleet.metrics import KioskMetrics
 from kiosk.session import events as ev
 from kiosk.session.state import Phase
 from tests.support.pulse import PulseServer
-from tests.support.pulse import pulse_server as pulse_server  # the fixture
 
 
 def scrape(port: int) -> str:

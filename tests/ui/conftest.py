@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pulse import pulse_server
 from tests.support.xvfb import xvfb_screen
-
-__all__ = ["pulse_server"]
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "artifacts" / "screenshots"
 # Tall enough for the portrait panel (720x1280) as well as the widest landscape one.

@@ -1,3 +1,0 @@
-from tests.support.pulse import pulse_server
-
-__all__ = ["pulse_server"]
