@@ -62,10 +62,10 @@ def find_device(name: str, kind: str) -> int | None:
     return None
 
 
-def close_stream(stream: Any, kind: str, limit_s: float = CLOSE_LIMIT_S) -> bool:
-    """Abort and close `stream` on a thread of its own, waiting at most `limit_s`. False when
-    it was still stuck then: it is left behind on that thread, so a sound system that hangs
-    holds neither the event loop nor the stream supervisor, and the terminal keeps going."""
+def close_stream(stream: Any, kind: str, limit_s: float = CLOSE_LIMIT_S) -> threading.Thread | None:
+    """Abort and close `stream` on a thread of its own, waiting at most `limit_s`. When it is
+    still stuck then, it is left behind on that thread, which is returned: a sound system that
+    hangs holds neither the event loop nor the stream supervisor, and the terminal goes on."""
 
     def abort_and_close() -> None:
         try:
@@ -79,8 +79,8 @@ def close_stream(stream: Any, kind: str, limit_s: float = CLOSE_LIMIT_S) -> bool
     closer.join(limit_s)
     if closer.is_alive():
         log.error("the %s stream did not close within %.0f s; left behind", kind, limit_s)
-        return False
-    return True
+        return closer
+    return None
 
 
 class _Direction:
@@ -137,9 +137,15 @@ class AudioIO:
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._listeners: list[Callable[[], None]] = []
-        self.streams_left_open = 0  # stuck in the sound system when closed (`close_stream`)
+        # Streams stuck in the sound system when closed, each on its closing thread.
+        self._left_open: list[threading.Thread] = []
 
     # -- what others read and set ------------------------------------------------------------
+
+    @property
+    def streams_left_open(self) -> int:
+        """Streams that did not close within `CLOSE_LIMIT_S` (since counted for good)."""
+        return len(self._left_open)
 
     @property
     def microphone_missing(self) -> bool:
@@ -256,6 +262,8 @@ class AudioIO:
             index is None
             and self._mic.stream is None
             and self._spk.stream is None
+            # Terminating PortAudio would wait on a stream left stuck in it.
+            and not any(thread.is_alive() for thread in self._left_open)
             and _reinitialise_portaudio_if_changed()
         ):
             index = find_device(direction.name, direction.kind)
@@ -292,8 +300,8 @@ class AudioIO:
 
     def _close(self, direction: _Direction) -> None:
         stream, direction.stream = direction.stream, None
-        if stream is not None and not close_stream(stream, direction.kind):
-            self.streams_left_open += 1
+        if stream is not None and (stuck := close_stream(stream, direction.kind)) is not None:
+            self._left_open.append(stuck)
 
     def _supervise(self) -> None:
         while not self._stop.wait(0.1):
