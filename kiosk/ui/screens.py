@@ -80,6 +80,13 @@ class ChecksScreen(PhaseScreen):
         self.failed = any_failed(summary)
         self.lines = _fill_check_lines(self, state)
 
+    def on_asks_for_chime(self, _instance: object, asks: bool) -> None:
+        # Hidden again, the button must give back the width its row gave it while shown;
+        # a width rule in KV is applied once, and the question comes and goes.
+        heard = self.ids.get("heard")
+        if heard is not None and not asks:
+            heard.width = 0
+
 
 class JoiningScreen(PhaseScreen):
     pass
