@@ -32,11 +32,6 @@ BLOCK = 960  # 20 ms
 MAX_VOLUME = 2.0
 
 
-# Closing a stream returns in milliseconds; one that has not after this is stuck in the sound
-# system (PortAudio's ALSA layer over PulseAudio can block for ever after underruns).
-CLOSE_LIMIT_S = 2.0
-
-
 class StreamState(enum.Enum):
     STOPPED = "stopped"
     RUNNING = "running"
@@ -59,27 +54,6 @@ def find_device(name: str, kind: str) -> int | None:
     for device in devices:
         if name.lower() in device["name"].lower() and device[key] > 0:
             return int(device["index"])
-    return None
-
-
-def close_stream(stream: Any, kind: str, limit_s: float = CLOSE_LIMIT_S) -> threading.Thread | None:
-    """Abort and close `stream` on a thread of its own, waiting at most `limit_s`. When it is
-    still stuck then, it is left behind on that thread, which is returned: a sound system that
-    hangs holds neither the event loop nor the stream supervisor, and the terminal goes on."""
-
-    def abort_and_close() -> None:
-        try:
-            stream.abort()
-            stream.close()
-        except sd.PortAudioError as exc:
-            log.warning("closing the %s stream failed: %s", kind, exc)
-
-    closer = threading.Thread(target=abort_and_close, name=f"close-{kind}", daemon=True)
-    closer.start()
-    closer.join(limit_s)
-    if closer.is_alive():
-        log.error("the %s stream did not close within %.0f s; left behind", kind, limit_s)
-        return closer
     return None
 
 
@@ -137,15 +111,8 @@ class AudioIO:
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
         self._listeners: list[Callable[[], None]] = []
-        # Streams stuck in the sound system when closed, each on its closing thread.
-        self._left_open: list[threading.Thread] = []
 
     # -- what others read and set ------------------------------------------------------------
-
-    @property
-    def streams_left_open(self) -> int:
-        """Streams that did not close within `CLOSE_LIMIT_S` (since counted for good)."""
-        return len(self._left_open)
 
     @property
     def microphone_missing(self) -> bool:
@@ -262,8 +229,6 @@ class AudioIO:
             index is None
             and self._mic.stream is None
             and self._spk.stream is None
-            # Terminating PortAudio would wait on a stream left stuck in it.
-            and not any(thread.is_alive() for thread in self._left_open)
             and _reinitialise_portaudio_if_changed()
         ):
             index = find_device(direction.name, direction.kind)
@@ -300,8 +265,13 @@ class AudioIO:
 
     def _close(self, direction: _Direction) -> None:
         stream, direction.stream = direction.stream, None
-        if stream is not None and (stuck := close_stream(stream, direction.kind)) is not None:
-            self._left_open.append(stuck)
+        if stream is None:
+            return
+        try:
+            stream.abort()
+            stream.close()
+        except sd.PortAudioError as exc:
+            log.warning("closing the %s stream failed: %s", direction.kind, exc)
 
     def _supervise(self) -> None:
         while not self._stop.wait(0.1):
