@@ -15,7 +15,7 @@ from typing import Any
 
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.base.privacy import SESSION_SECRETS
-from kiosk.base.tasks import caller_cancelled
+from kiosk.base.tasks import caller_cancelled, cancel_and_wait
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub
@@ -201,9 +201,7 @@ class Consultation:
             self._post(ev.JoinFailed(ErrorKind.PROTOCOL))
 
     async def _leave_conference(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks)
         call, self._call = self._call, None
         if call is not None:
             self._keep_counts(call)
@@ -476,9 +474,7 @@ class Consultation:
 
     async def _end(self) -> bool:
         self._ended = True
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks)
         call = self._call
         if call is not None:
             self._keep_counts(call)

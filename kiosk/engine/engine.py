@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from kiosk.base.clock import Clock, MonotonicClock
 from kiosk.base.memory import release_free_memory
 from kiosk.base.privacy import SESSION_SECRETS
+from kiosk.base.tasks import cancel_and_wait
 from kiosk.config import KioskConfig
 from kiosk.devices.audio import AudioIO
 from kiosk.devices.camera import CameraHub, CameraState
@@ -224,8 +225,7 @@ class Engine:
     async def stop(self) -> None:
         # The runner first, so no queued intent starts anything while we take things down.
         if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+            await cancel_and_wait(self._runner)
         self._timers.cancel_all()
         await self.speech.close()
         if self._checks:
@@ -235,9 +235,7 @@ class Engine:
             self._consultation = None
         if self._finishing is not None:
             await asyncio.gather(self._finishing, return_exceptions=True)
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await cancel_and_wait(*self._background)
 
     async def wait_for(self, predicate: Callable[[SessionState], bool], timeout: float) -> None:
         """Wait (in real time) until the state satisfies `predicate`."""

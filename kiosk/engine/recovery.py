@@ -26,6 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from kiosk.base.tasks import cancel_and_wait
 from kiosk.media.call import Call
 
 log = logging.getLogger(__name__)
@@ -80,10 +81,7 @@ async def recover(
             pass
         return Recovery.REBUILD
     finally:
-        for task in (network, old):
-            if task is not None and not task.done():
-                task.cancel()
-        await asyncio.gather(*(t for t in (network, old) if t is not None), return_exceptions=True)
+        await cancel_and_wait(network, old)
 
 
 async def _until_resumed(call: Call, timing: RecoveryTiming) -> bool:
