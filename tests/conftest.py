@@ -5,11 +5,14 @@ time with the machine to themselves, so each measures the kiosk and not another 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import faulthandler
 import gc
 import io
 import os
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,13 @@ from hypothesis import settings
 # One sound server for the whole run (a fixture imported into several conftests would start
 # one per directory, all running at once).
 from tests.support.pulse import pulse_server as pulse_server
+
+# Kivy's files go to a directory of this process's own, set before anything imports Kivy (test
+# modules do, at collection). Kivy creates ~/.kivy/mods on its first import; two workers doing
+# that at once on a fresh machine raced, and one failed to collect its tests.
+_kivy_home = tempfile.mkdtemp(prefix="kiosk-test-kivy-")
+os.environ["KIVY_HOME"] = _kivy_home
+atexit.register(shutil.rmtree, _kivy_home, ignore_errors=True)
 
 # Hypothesis' per-example deadline measures the wall clock, which a busy machine stretches;
 # the tests that bound a parser's cost measure its CPU time themselves (tests/fuzz).

@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,10 +177,29 @@ def chroot_run(
             command, env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
     with log.open("w") as out:
-        result = subprocess.run(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False
+        # A session of its own, so that on a timeout the whole tree inside goes (pytest, its
+        # workers, Xvfb, the sound server), not only the shell, and the log says how far it got.
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-    return subprocess.CompletedProcess(command, result.returncode, log.read_text(), "")
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise ChrootTimeout(script, timeout, log.read_text()) from None
+    return subprocess.CompletedProcess(command, returncode, log.read_text(), "")
+
+
+class ChrootTimeout(Exception):
+    """A command in a root ran past its time; carries the end of what it printed."""
+
+    def __init__(self, script: str, timeout: float, output: str) -> None:
+        super().__init__(
+            f"`{script}` ran past {timeout:.0f} s inside the root; the end of its output:\n"
+            + output[-12000:]
+        )
+        self.output = output
 
 
 def kiosk_wheel(repo: Path, tmp: Path, python: str) -> Path:

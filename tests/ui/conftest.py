@@ -20,9 +20,8 @@ def ui_xvfb() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def kivy_display(ui_xvfb: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A display for Kivy, with Kivy's own files kept out of the home directory."""
-    os.environ.setdefault("KIVY_HOME", str(tmp_path_factory.mktemp("kivy-home")))
+def kivy_display(ui_xvfb: str) -> Iterator[str]:
+    """A display for Kivy (its own files are kept out of the home directory: tests/conftest.py)."""
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     yield ui_xvfb
 
