@@ -82,6 +82,16 @@ def pytest_configure(config: pytest.Config) -> None:
     _backstop_fd = os.dup(sys.stderr.fileno())
 
 
+# After the last test the interpreter still has to end: it waits for every thread that is not a
+# daemon, and a library thread stuck in C would hold a finished run for ever. From here on it
+# has this long, then every thread's stack goes to the log and the process ends.
+EXIT_BACKSTOP_S = 180.0
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    faulthandler.dump_traceback_later(EXIT_BACKSTOP_S, exit=True, file=_backstop_fd or 2)
+
+
 def _dump_pending_tasks(name: str) -> None:
     fd = _backstop_fd or 2
     os.write(fd, f"\n+++ {name} is past its time limit; pending tasks follow +++\n".encode())
