@@ -127,7 +127,7 @@ async def synthesise(text: str, voice: str, program: str = PROGRAM) -> Samples:
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             process.kill()
-        await process.wait()
+        await _wound_down(process)
         raise
     if process.returncode != 0:
         raise SpeechError(f"{program} exited with {process.returncode}")
@@ -135,6 +135,20 @@ async def synthesise(text: str, voice: str, program: str = PROGRAM) -> Samples:
         raise SpeechError(f"expected at most {MAX_WAV_BYTES} bytes of speech, got {len(wav)}")
     rate, samples = parse_wav(wav)
     return to_speaker(samples, rate)
+
+
+async def _wound_down(process: asyncio.subprocess.Process) -> None:
+    """Wait for a killed synthesiser. Python 3.11's `wait` returns only once every pipe has
+    closed, and a reading stopped mid-way leaves the WAV half read: past 128 kB unread the
+    stdout pipe is paused, its end is never seen, and `wait` never returned (a stopped reading
+    held the engine's close for ever). What is left is read and dropped: the process is dead,
+    so that is the reader's buffer and the pipe's, a few hundred kB at most."""
+    if process.stdin is not None:
+        process.stdin.close()
+    if process.stdout is not None:
+        while await process.stdout.read(65536):
+            pass
+    await process.wait()
 
 
 @dataclass(frozen=True)

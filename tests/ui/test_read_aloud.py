@@ -70,6 +70,11 @@ class SinkRecorder:
                 await self._reader
         if self._process is not None and self._process.returncode is None:
             self._process.kill()
+            # Python 3.11's `wait` also waits for the pipe's end, which a paused reader never
+            # sees: what is left is read and dropped first.
+            assert self._process.stdout is not None
+            while await self._process.stdout.read(65536):
+                pass
             await self._process.wait()
 
     def between(self, start: float, end: float) -> np.ndarray:
