@@ -95,7 +95,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _dump_pending_tasks(name: str) -> None:
     fd = _backstop_fd or 2
     os.write(fd, f"\n+++ {name} is past its time limit; pending tasks follow +++\n".encode())
-    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    # By type, not isinstance: a weak proxy among the objects whose referent is gone raises
+    # on isinstance, and the dump ended there, silently, the first time it was needed.
+    loops = [o for o in gc.get_objects() if issubclass(type(o), asyncio.AbstractEventLoop)]
     for loop in loops:
         if not loop.is_running():
             continue
@@ -104,13 +106,27 @@ def _dump_pending_tasks(name: str) -> None:
             text = io.StringIO()
             for task in asyncio.all_tasks(loop):
                 print(task, file=text)
-                task.print_stack(file=text)
+                print(_awaiting(task), file=text)
                 # A task that swallowed the loop's one cancellation at shutdown ends on a
                 # second, and the rest of the run goes on; the test has already failed.
                 task.cancel()
             os.write(fd, text.getvalue().encode())
 
         loop.call_soon_threadsafe(dump)
+
+
+def _awaiting(task: asyncio.Task[object]) -> str:
+    """Where a task waits, through every coroutine it awaits (a task's own stack stops at
+    its outermost one)."""
+    lines = []
+    awaited: object = task.get_coro()
+    while awaited is not None and len(lines) < 50:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is not None:
+            code = frame.f_code
+            lines.append(f"    {code.co_filename}:{frame.f_lineno} in {code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+    return "\n".join(lines)
 
 
 @pytest.hookimpl(hookwrapper=True)
