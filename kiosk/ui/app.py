@@ -157,6 +157,9 @@ class KioskApp(App):  # type: ignore[misc]
         self._idle_warning_since: float | None = None
         self._first_frame_sent = False
         self._draw_pace = DrawPace(max_hz=VIDEO_HZ)
+        # Passes of the video poll that were allowed to draw: after one that began once the
+        # screen had changed, its pictures are the newest there are.
+        self.video_polls = 0
         self._window_flip: Callable[[], None] | None = None
         self._drawing_slow = False
         self._loaded_kv: list[str] = []
@@ -358,6 +361,7 @@ class KioskApp(App):  # type: ignore[misc]
         now = time.monotonic()
         if not self._draw_pace.due(now):
             return
+        self.video_polls += 1
         phase = self.state.phase
         drew = False
         if phase in SELF_VIEW_PHASES and self.self_feed.poll():

@@ -119,9 +119,19 @@ class Pilot:
                 raise RuntimeError(f"expected a frame, but the app stopped ({error!r})")
             raise TimeoutError(f"expected a frame within {FRAME_LIMIT_S} s")
 
-    async def settled(self, most: int = 12) -> None:
+    async def settled(self, most: int = 12, pictures: bool = False) -> None:
         """Wait until a frame changes nothing of the layout (sizes, places, type): a change of
-        state can take a few frames to pass from text to label to box to column."""
+        state can take a few frames to pass from text to label to box to column. With
+        `pictures`, also until the video poll has had its turn since, so the self view and the
+        clinician's picture are the newest frames (the poll is paced, and a frame of layout
+        without drawing comes far sooner)."""
+        await self._layout_settled(most)
+        if pictures:
+            polls = self.app.video_polls
+            await self.wait_for(lambda: self.app.video_polls > polls, what="a video poll")
+            await self._layout_settled(most)
+
+    async def _layout_settled(self, most: int) -> None:
 
         def geometry() -> list[tuple[float, ...]]:
             return [

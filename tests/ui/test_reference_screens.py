@@ -103,7 +103,9 @@ async def test_every_screen_looks_as_reviewed(
     out = screenshots_dir / "reference" / language
     async with run_app(engine, size=SIZE) as pilot:
         with pilot.undrawn():
-            async for screen in walk(pilot, engine, clock, language, large_text=False):
+            async for screen in walk(
+                pilot, engine, clock, language, large_text=False, pictures=True
+            ):
                 if screen not in SCREENS:
                     continue
                 image = reduced(await pilot.screenshot())

@@ -81,9 +81,15 @@ def scripted_engine(clock: ManualClock) -> ScriptedEngine:
 
 
 async def walk(
-    pilot: Any, engine: ScriptedEngine, clock: ManualClock, language: str, large_text: bool
+    pilot: Any,
+    engine: ScriptedEngine,
+    clock: ManualClock,
+    language: str,
+    large_text: bool,
+    pictures: bool = False,
 ) -> AsyncIterator[str]:
-    """Visit every screen and overlay in `language`, with large text on or off."""
+    """Visit every screen and overlay in `language`, with large text on or off; with
+    `pictures`, each is yielded once its video pictures are drawn too."""
 
     async def step(*events: ev.Event, screen: str) -> None:
         for event in events:
@@ -91,7 +97,7 @@ async def walk(
         await pilot.wait_for_screen(screen)
 
     async def settle() -> None:
-        await pilot.settled()
+        await pilot.settled(pictures=pictures)
 
     async def begin() -> None:
         await pilot.wait_for_screen("idle")
@@ -210,6 +216,7 @@ async def walk(
     yield "nurse"
     await step(ev.SubmitNumber(), ev.Continue(), ev.Knocked(), ev.Admitted(), screen="in_call")
     await pilot.wait_for(lambda: pilot.screens_widget("in_call").nurse_may_leave, what="hint")
+    pilot.app._tick(0)  # the badge, which the app looks at once a second: now, here
     await settle()
     yield "in_call_nurse_hint"
     await step(ev.HangUp(), ev.Dismiss(), screen="idle")
