@@ -15,7 +15,6 @@ Northern Sami (`voice_for` says None).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
 import struct
@@ -25,6 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
+from kiosk.base.processes import kill_and_wait
 from kiosk.devices.audio import BLOCK, SAMPLE_RATE
 from kiosk.devices.ringbuffer import RingBuffer, Samples
 
@@ -125,9 +125,7 @@ async def synthesise(text: str, voice: str, program: str = PROGRAM) -> Samples:
             process.communicate(text.encode("utf-8")), SYNTHESIS_TIMEOUT_S
         )
     except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await _wound_down(process)
+        await kill_and_wait(process)
         raise
     if process.returncode != 0:
         raise SpeechError(f"{program} exited with {process.returncode}")
@@ -135,20 +133,6 @@ async def synthesise(text: str, voice: str, program: str = PROGRAM) -> Samples:
         raise SpeechError(f"expected at most {MAX_WAV_BYTES} bytes of speech, got {len(wav)}")
     rate, samples = parse_wav(wav)
     return to_speaker(samples, rate)
-
-
-async def _wound_down(process: asyncio.subprocess.Process) -> None:
-    """Wait for a killed synthesiser. Python 3.11's `wait` returns only once every pipe has
-    closed, and a reading stopped mid-way leaves the WAV half read: past 128 kB unread the
-    stdout pipe is paused, its end is never seen, and `wait` never returned (a stopped reading
-    held the engine's close for ever). What is left is read and dropped: the process is dead,
-    so that is the reader's buffer and the pipe's, a few hundred kB at most."""
-    if process.stdin is not None:
-        process.stdin.close()
-    if process.stdout is not None:
-        while await process.stdout.read(65536):
-            pass
-    await process.wait()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import numpy as np
 import pytest
 
+from kiosk.base.processes import kill_and_wait
 from kiosk.cli.demo import demo_config, demo_node
 from kiosk.cli.wiring import running_engine
 from kiosk.config import KioskConfig
@@ -69,13 +70,7 @@ class SinkRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         if self._process is not None and self._process.returncode is None:
-            self._process.kill()
-            # Python 3.11's `wait` also waits for the pipe's end, which a paused reader never
-            # sees: what is left is read and dropped first.
-            assert self._process.stdout is not None
-            while await self._process.stdout.read(65536):
-                pass
-            await self._process.wait()
+            await kill_and_wait(self._process)
 
     def between(self, start: float, end: float) -> np.ndarray:
         picked = []
