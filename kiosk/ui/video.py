@@ -113,6 +113,19 @@ def contain(box: Rect, picture: tuple[float, float]) -> Rect:
     return (x + (bw - w) / 2, y + (bh - h) / 2, w, h)
 
 
+def bars(box: Rect, picture: Rect) -> tuple[Rect, Rect]:
+    """The two parts of `box` the picture leaves uncovered (left and right of it, or below
+    and above it), for the backdrop. Only they are painted: a software renderer pays for
+    every pixel drawn, and one full backdrop under the picture drew its area twice."""
+    x, y, w, h = box
+    px, py, pw, ph = picture
+    if pw <= 0 or ph <= 0:
+        return (box, (x, y, 0.0, 0.0))
+    if pw < w:
+        return ((x, y, px - x, h), (px + pw, y, x + w - px - pw, h))
+    return ((x, y, w, py - y), (x, py + ph, w, y + h - py - ph))
+
+
 def tex_coords_for(crop: Rect, mirrored: bool) -> list[float]:
     """Kivy texture coordinates (bottom-left, bottom-right, top-right, top-left) that draw
     `crop` of a texture blitted top row first, mirrored left to right if asked."""
@@ -134,6 +147,9 @@ class VideoView(Widget):  # type: ignore[misc]
     # What the canvas draws: the picture's rectangle and its texture coordinates.
     picture = ListProperty([0.0, 0.0, 0.0, 0.0])
     tex_coords = ListProperty([0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+    # The backdrop: what the picture leaves uncovered of the box (see `bars`).
+    bar_a = ListProperty([0.0, 0.0, 0.0, 0.0])
+    bar_b = ListProperty([0.0, 0.0, 0.0, 0.0])
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -154,6 +170,7 @@ class VideoView(Widget):  # type: ignore[misc]
         box = (float(self.x), float(self.y), float(self.width), float(self.height))
         if texture is None:
             self.picture = [box[0], box[1], 0.0, 0.0]
+            self._backdrop(box)
             return
         size = (float(texture.width), float(texture.height))
         mirrored = bool(self.feed is not None and self.feed.mirrored)
@@ -164,6 +181,12 @@ class VideoView(Widget):  # type: ignore[misc]
             self.picture = list(box)
             focus = (float(self.focus[0]), float(self.focus[1]))
             self.tex_coords = tex_coords_for(cover(box, size, focus), mirrored)
+        self._backdrop(box)
+
+    def _backdrop(self, box: Rect) -> None:
+        picture = self.picture
+        a, b = bars(box, (picture[0], picture[1], picture[2], picture[3]))
+        self.bar_a, self.bar_b = list(a), list(b)
 
 
 class FaceFocus(EventDispatcher):  # type: ignore[misc]

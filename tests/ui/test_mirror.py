@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pytest
 
 from kiosk.session import events as ev
-from kiosk.ui.video import contain, cover
+from kiosk.ui.video import bars, contain, cover
 from scenes.render import FaceSpec, SceneSpec, render_scene
 from tests.ui.scripted_engine import ScriptedEngine
 from tests.ui.shots import Shots
@@ -117,9 +117,57 @@ async def test_the_mirror_fills_its_area_around_the_face_and_shows_a_card_whole(
         border = np.ones(whole.shape[:2], bool)
         border[int(h * 0.12) : int(h * 0.88), int(w * 0.12) : int(w * 0.88)] = False
         assert mean_difference(whole[border], reference[border]) < 10
+        # What the picture leaves of the area is the black backdrop, not the window behind it
+        # (the guide's hint and the connection badge may cover a part).
+        area = drawn(pilot, image, view).astype(np.int16)
+        uncovered = np.ones(area.shape[:2], bool)
+        left, top = round(x - view.x), round(view.top - (y + h))
+        uncovered[max(0, top - 1) : top + round(h) + 1, max(0, left - 1) : left + round(w) + 1] = (
+            False
+        )
+        assert uncovered.sum() > 0.02 * uncovered.size, "the whole picture leaves bars"
+        black = (area[uncovered].max(axis=1) <= 2).mean()
+        assert black >= 0.8, f"only {black:.0%} of the bars are the backdrop"
 
         # A new patient starts with the crop in the middle again.
         engine.inject(ev.HangUp())
         engine.inject(ev.Dismiss())
         await pilot.wait_for_screen("idle")
         assert list(pilot.app.face_focus.focus) == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("box", "picture"),
+    [
+        ((10.0, 20.0, 800.0, 400.0), (640.0, 480.0)),  # bars left and right
+        ((10.0, 20.0, 400.0, 800.0), (640.0, 480.0)),  # bars below and above
+        ((0.0, 0.0, 640.0, 480.0), (640.0, 480.0)),  # no bars
+    ],
+)
+def test_the_backdrop_bars_and_the_picture_tile_the_area(
+    box: tuple[float, float, float, float], picture: tuple[float, float]
+) -> None:
+    placed = contain(box, picture)
+    a, b = bars(box, placed)
+    parts = [a, b, placed]
+    assert sum(w * h for _, _, w, h in parts) == pytest.approx(box[2] * box[3])
+    for x, y, w, h in parts:
+        assert w >= 0 and h >= 0
+        assert box[0] - 1e-9 <= x and x + w <= box[0] + box[2] + 1e-9
+        assert box[1] - 1e-9 <= y and y + h <= box[1] + box[3] + 1e-9
+    # Side by side or one above the other: the bars never reach into the picture.
+    for x, y, w, h in (a, b):
+        if w and h:
+            assert (
+                x + w <= placed[0] + 1e-9
+                or x >= placed[0] + placed[2] - 1e-9
+                or (y + h <= placed[1] + 1e-9 or y >= placed[1] + placed[3] - 1e-9)
+            )
+
+
+def test_without_a_picture_the_backdrop_is_the_whole_area() -> None:
+    box = (5.0, 6.0, 300.0, 200.0)
+    a, b = bars(box, (5.0, 6.0, 0.0, 0.0))
+    assert a == box and b[2] * b[3] == 0
+    # A picture filling the area (the cropped mirror) leaves nothing to paint.
+    assert all(w * h == 0 for _, _, w, h in bars(box, box))
