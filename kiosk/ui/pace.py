@@ -7,6 +7,12 @@ the video's own rate then keeps the loop busy most of the time: packets wait in 
 the encoder falls behind and an outage is noticed seconds late. The call matters more than
 the smoothness of its picture on the terminal's own screen, so the redraw rate follows the
 measured swap time: drawing may take at most `share` of the loop's time.
+
+The interval bounds the average rate, not every gap: the screen is polled on a clock of its
+own, and a poll that comes a hair before the interval is up would otherwise wait a whole
+poll period (a 15 fps picture polled at 20 Hz was drawn at 10). A late draw lets the next
+one come early by as much, never by more than half an interval, so two frames are never
+drawn back to back, after a pause or ever.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ class DrawPace:
         self.min_hz = min_hz
         self.share = share
         self._took: deque[float] = deque(maxlen=samples)
-        self._drawn_at: float | None = None
+        self._next_at: float | None = None
 
     def presented(self, seconds: float) -> None:
         """One frame was presented (the buffer swap) in `seconds`."""
@@ -53,11 +59,13 @@ class DrawPace:
 
     def due(self, now: float) -> bool:
         """True when a new video frame may be drawn at `now`."""
-        return self._drawn_at is None or now - self._drawn_at >= self.interval_s
+        return self._next_at is None or now >= self._next_at
 
     def drawn(self, now: float) -> None:
         """A new video frame went on screen at `now`."""
-        self._drawn_at = now
+        interval = self.interval_s
+        due_at = now if self._next_at is None else max(self._next_at, now - interval / 2)
+        self._next_at = due_at + interval
 
 
 __all__ = ["DrawPace"]
