@@ -501,6 +501,7 @@ async def kiosk_side(base_url: str, send: Format) -> None:
             bytes_before = await _video_bytes_sent(consultation._call)
             video_before, audio_before = engine.live_media_counts()
             remote_before, mirror_before = app.remote_feed.frames, app.self_feed.frames
+            presented_before = app.presented
             started = time.monotonic()
             profiler.start()
             print("CALL", flush=True)
@@ -521,6 +522,7 @@ async def kiosk_side(base_url: str, send: Format) -> None:
                 "remote_audio_frames": audio - audio_before,
                 "remote_frames_drawn": app.remote_feed.frames - remote_before,
                 "mirror_frames_drawn": app.self_feed.frames - mirror_before,
+                "redraws": app.presented - presented_before,
                 "remote_size": _remote_size(engine.remote_frame()),
                 "devices": _devices(engine.devices),
                 "drawing_interval_ms": round(app._draw_pace.interval_s * 1000, 1),
@@ -650,6 +652,11 @@ def run_kiosk(
         "remote_fps_drawn": figures["remote_frames_drawn"] / wall,
         "remote_size": figures["remote_size"],
         "drawing_interval_ms": figures["drawing_interval_ms"],
+        "redraws": figures["redraws"],
+        # The software renderer's threads and the swap, per frame presented.
+        "drawing_ms_per_redraw": (breakdown.get("drawing", 0.0) + breakdown.get("buffer_swap", 0.0))
+        * 1000
+        / max(1, figures["redraws"]),
         "screen": figures["screen"],
         "echo_cancel_missing": figures["devices"].get("echo_cancel_missing"),
         "breakdown_cpu_s": breakdown,

@@ -160,6 +160,8 @@ class KioskApp(App):  # type: ignore[misc]
         # Passes of the video poll that were allowed to draw: after one that began once the
         # screen had changed, its pictures are the newest there are.
         self.video_polls = 0
+        # Frames presented (buffer swaps), for what a redraw costs.
+        self.presented = 0
         self._window_flip: Callable[[], None] | None = None
         self._drawing_slow = False
         self._loaded_kv: list[str] = []
@@ -228,6 +230,7 @@ class KioskApp(App):  # type: ignore[misc]
             return
         started = time.perf_counter()
         flip()
+        self.presented += 1
         self._draw_pace.presented(time.perf_counter() - started)
         slow = self._draw_pace.interval_s > 1.5 / VIDEO_HZ
         if slow != self._drawing_slow:
