@@ -101,6 +101,10 @@ SELF_VIEW_PHASES = frozenset({Phase.CHECKS, Phase.WAITING, Phase.IN_CALL, Phase.
 # belongs to the media (a Pi has little to spare), and the small corner picture keeps the
 # last place found.
 FACE_FOLLOW_PHASES = frozenset({Phase.CHECKS, Phase.WAITING})
+# In the call the small mirror is redrawn with the clinician's picture, not between its
+# frames: two 15 fps pictures out of step cost a redraw each (18 a second, not 15). Only when
+# the clinician's picture has not changed for this long does the mirror draw on its own.
+MIRROR_ALONE_S = 0.25
 LARGE_TEXT_SCALE = 1.3
 # After admission in a nurse-assisted session, how long the call screen tells the nurse to go.
 NURSE_HINT_S = 20.0
@@ -160,6 +164,7 @@ class KioskApp(App):  # type: ignore[misc]
         # Passes of the video poll that were allowed to draw: after one that began once the
         # screen had changed, its pictures are the newest there are.
         self.video_polls = 0
+        self._remote_drawn_at = -math.inf
         # Frames presented (buffer swaps), for what a redraw costs.
         self.presented = 0
         self._window_flip: Callable[[], None] | None = None
@@ -367,13 +372,17 @@ class KioskApp(App):  # type: ignore[misc]
         self.video_polls += 1
         phase = self.state.phase
         drew = False
-        if phase in SELF_VIEW_PHASES and self.self_feed.poll():
+        if phase is Phase.IN_CALL and self.remote_feed.poll():
+            drew = True
+            self._remote_drawn_at = now
+        # While the patient shows ID the mirror is the large picture: it keeps its own pace.
+        mirror_follows = phase is Phase.IN_CALL and not self.state.show_id
+        mirror_due = drew or not mirror_follows or now - self._remote_drawn_at > MIRROR_ALONE_S
+        if phase in SELF_VIEW_PHASES and mirror_due and self.self_feed.poll():
             drew = True
             latest = self.self_feed.latest
             if latest is not None and phase in FACE_FOLLOW_PHASES:
                 self.face_focus.offer(latest)
-        if phase is Phase.IN_CALL and self.remote_feed.poll():
-            drew = True
         if drew:
             self._draw_pace.drawn(now)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from kiosk.engine.view import DeviceNotice
+from kiosk.engine.view import DeviceNotice, RgbFrame
 from kiosk.session import events as ev
-from tests.ui.scripted_engine import ScriptedEngine
+from tests.ui.scripted_engine import ScriptedEngine, synthetic_frame
 
 # SDL key codes as Kivy reports them.
 ESCAPE, TAB, F4, F11, KEY_Q, KEY_3, BACKSPACE = 27, 9, 285, 292, 113, 51, 8
@@ -98,6 +100,66 @@ async def test_video_textures_are_made_once_and_updated_in_place(kivy_display: s
         engine.inject(ev.Cancel())
         await pilot.wait_for_screen("idle")
         assert feed.texture is None  # the patient's picture is gone with the session
+
+
+@dataclass
+class TimedEngine(ScriptedEngine):
+    """Camera and clinician pictures at rates of their own, out of step; the clinician's
+    can freeze."""
+
+    mirror_hz: float = 15.0
+    remote_hz: float = 5.0
+    remote_frozen: bool = False
+
+    def self_view_frame(self) -> tuple[int, RgbFrame] | None:
+        seq = int(time.monotonic() * self.mirror_hz)
+        return seq, synthetic_frame(*self.camera_size, seq, (255, 160, 60))
+
+    def remote_frame(self) -> tuple[int, RgbFrame] | None:
+        seq = 0 if self.remote_frozen else int(time.monotonic() * self.remote_hz + 0.5)
+        return seq, synthetic_frame(*self.remote_size, seq, (60, 200, 255))
+
+
+async def test_in_the_call_the_small_mirror_is_redrawn_with_the_clinicians_picture(
+    kivy_display: str,
+) -> None:
+    from kiosk.ui.testing import run_app
+
+    engine = TimedEngine(answer_knocks=True)
+    # A small panel: under software rendering on a busy machine a large window's redraw
+    # rate, not the policy, would decide how often the mirror is drawn.
+    async with run_app(engine, size=(800, 480)) as pilot:
+        app = pilot.app
+        for event in (ev.Tap(), *(ev.Digit(d) for d in "123456"), ev.SubmitNumber()):
+            engine.inject(event)
+        await pilot.wait_for_screen("checks")
+        for event in (ev.Continue(), ev.Admitted(), ev.CallMediaStarted()):
+            engine.inject(event)
+        await pilot.wait_for_screen("in_call")
+
+        async def drawn(seconds: float = 2.0) -> tuple[int, int]:
+            mirror, remote = app.self_feed.frames, app.remote_feed.frames
+            await asyncio.sleep(seconds)
+            return app.self_feed.frames - mirror, app.remote_feed.frames - remote
+
+        await asyncio.sleep(0.5)
+        history = [("follows", *await drawn())]
+        # The clinician's picture stops: the mirror goes on by itself.
+        engine.remote_frozen = True
+        await asyncio.sleep(0.5)
+        history.append(("frozen", *await drawn()))
+        # Showing ID the mirror is the large picture, at its own pace.
+        engine.remote_frozen = False
+        engine.inject(ev.ToggleShowId())
+        await pilot.wait_for(lambda: engine.state.show_id, what="the card guide")
+        await asyncio.sleep(0.5)
+        history.append(("show_id", *await drawn()))
+
+    (_, follow_mirror, follow_remote), (_, frozen_mirror, frozen_remote), shown = history
+    assert follow_remote >= 4, history
+    assert follow_mirror <= follow_remote + 1, history
+    assert frozen_remote == 0 and frozen_mirror >= 8, history
+    assert shown[1] >= shown[2] + 4, history
 
 
 async def test_device_notices_show_during_the_session_only(kivy_display: str) -> None:
