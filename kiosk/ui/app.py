@@ -81,6 +81,7 @@ from kiosk.ui.widgets import (  # noqa: F401 - used by the KV rules
     KioskButton,
     KioskLabel,
     Overlay,
+    Screens,
 )
 
 Config.set("kivy", "exit_on_escape", "0")

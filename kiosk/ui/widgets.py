@@ -24,6 +24,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.label import Label
+from kivy.uix.screenmanager import ScreenManager
 from kivy.uix.widget import Widget
 
 from kiosk.ui.fit import block_size, fit_label
@@ -200,6 +201,10 @@ def set_shrink(widget: Any, shrink: float) -> None:
     for child in widget.walk(restrict=True):
         if isinstance(child, FitText):
             child.shrink = shrink
+
+
+class Screens(ScreenManager):  # type: ignore[misc]
+    """The screen of each phase, one at a time and in place (no transition, no clipping)."""
 
 
 class FitColumn(BoxLayout):  # type: ignore[misc]
