@@ -29,6 +29,10 @@ null sinks:
   bandwidth estimate against the node's aiortc receiver otherwise stays near its 300 kbit/s
   start on a busy machine and it sends 640x360 or a few frames a second.
 
+Between the two, the same kiosk makes the same call with no window at all (the engine, the
+camera, the echo canceller; nothing drawn): `kiosk_without_window` is the floor no drawing
+work can go below, with its own ratios to Chromium.
+
 The kiosk's remote picture is redrawn at the rate `kiosk.ui.pace.DrawPace` allows (at most
 20 a second, fewer when presenting a frame is slow, as with software GL); Chromium draws every
 frame it can. Both rates are in the figures.
@@ -46,11 +50,14 @@ inside the kiosk process. Python threads (the asyncio and Kivy main thread, aior
 executor threads and decoder threads, the camera thread) are split further by a sampling
 profiler in the same process: every 10 ms it takes `sys._current_frames()`, classifies each
 thread's innermost recognisable frame (encode, decode, colour conversion, texture upload,
-buffer swap, drawing, audio, camera source, network and loop, ...) and credits that category
-with the CPU time the thread used since the previous sample. Threads without Python frames
-are classified by name (llvmpipe: software GL drawing; PulseAudio client threads: audio).
-The profiler's own thread is left out of the kiosk's figures (its CPU is reported). A C call
-that holds the GIL delays the sample that follows it, so categories are good to a few percent.
+drawing, audio, camera source, network and loop, ...) and credits that category with the CPU
+time the thread used since the previous sample. Threads without Python frames are classified
+by name (llvmpipe: software GL drawing; PulseAudio client threads: audio). The profiler's own
+thread is left out of the kiosk's figures (its CPU is reported). A C call that holds the GIL
+delays the sample that follows it, so categories are good to a few percent. A redraw's part
+on the main thread (Kivy's canvas, the GL calls, the swap) is one category: the swap waits
+for the renderer's threads for most of a redraw's wall time while using little CPU, so the
+samples that land in it carry the canvas work done just before.
 
 Progress goes to stderr; the last line of stdout is one JSON object. Figures on a shared
 machine are noisy: the load average at the start and end is in the JSON. With `--repeat`,
@@ -252,9 +259,9 @@ RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("colour_conversion", "kiosk/media/call.py", ("Call.latest_remote_frame",)),
     ("colour_conversion", "kiosk/devices/frames.py", ("to_rgb",)),
     ("texture_upload", "kiosk/ui/video.py", ("VideoFeed._blit",)),
-    ("buffer_swap", "kiosk/ui/app.py", ("KioskApp._timed_flip",)),
-    ("buffer_swap", "kivy/core/window/", ("WindowSDL.flip", "WindowBase.flip")),
-    ("drawing", "kivy/core/window/", ("WindowBase.on_draw", "WindowSDL.on_draw")),
+    ("drawing_main_thread", "kiosk/ui/app.py", ("KioskApp._timed_flip",)),
+    ("drawing_main_thread", "kivy/core/window/", ("WindowSDL.flip", "WindowBase.flip")),
+    ("drawing_main_thread", "kivy/core/window/", ("WindowBase.on_draw", "WindowSDL.on_draw")),
     ("audio", "kiosk/media/tracks.py", ()),
     ("audio", "kiosk/devices/audio.py", ()),
     ("audio", "kiosk/devices/ringbuffer.py", ()),
@@ -444,9 +451,10 @@ def _read_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> N
     loop.call_soon_threadsafe(queue.put_nowait, "")
 
 
-async def kiosk_side(base_url: str, send: Format) -> None:
+async def kiosk_side(base_url: str, send: Format, window: bool) -> None:
     """Runs in the kiosk's own process: the window, the engine and the call; prints CALL when
-    the measured window starts, waits for `stop` on stdin, then prints RESULT and its figures."""
+    the measured window starts, waits for `stop` on stdin, then prints RESULT and its figures.
+    Without `window` the same engine makes the same call and nothing is drawn."""
     from kiosk.cli.signals import keep_signals_from_sdl
 
     keep_signals_from_sdl()
@@ -471,15 +479,19 @@ async def kiosk_side(base_url: str, send: Format) -> None:
     async with running_engine(
         config, echo_cancel=True, preload=False, camera=camera, send_format=pinned
     ) as engine:
-        app = KioskApp(engine, fullscreen=False)
+        app = KioskApp(engine, fullscreen=False) if window else None
         drawn = asyncio.Event()
 
         def first_frame() -> None:
             engine.preload()
             drawn.set()
 
-        app.on_first_frame = first_frame
-        running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
+        if app is None:
+            running: asyncio.Future[Any] | None = None
+            first_frame()
+        else:
+            app.on_first_frame = first_frame
+            running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
         try:
             await asyncio.wait_for(drawn.wait(), 30)
             engine.send(ev.Tap())
@@ -494,14 +506,13 @@ async def kiosk_side(base_url: str, send: Format) -> None:
             assert consultation is not None
             track = consultation._camera_track
             assert track is not None
-            screen = app.root.ids.screens.current
+            screen = app.root.ids.screens.current if app else None
             profiler = Profiler()
             threads_before = all_threads()
             sent_before = track.frames_sent
             bytes_before = await _video_bytes_sent(consultation._call)
             video_before, audio_before = engine.live_media_counts()
-            remote_before, mirror_before = app.remote_feed.frames, app.self_feed.frames
-            presented_before = app.presented
+            drawn_before = _drawn(app)
             started = time.monotonic()
             profiler.start()
             print("CALL", flush=True)
@@ -512,6 +523,9 @@ async def kiosk_side(base_url: str, send: Format) -> None:
             threads_after = all_threads()
             bytes_sent = await _video_bytes_sent(consultation._call) - bytes_before
             video, audio = engine.live_media_counts()
+            remote_drawn, mirror_drawn, redraws = (
+                after - before for after, before in zip(_drawn(app), drawn_before, strict=True)
+            )
             figures: dict[str, Any] = {
                 "wall_s": wall,
                 "screen": screen,
@@ -520,12 +534,12 @@ async def kiosk_side(base_url: str, send: Format) -> None:
                 "video_kbps_sent": bytes_sent * 8 / 1000 / wall,
                 "remote_video_frames_decoded": video - video_before,
                 "remote_audio_frames": audio - audio_before,
-                "remote_frames_drawn": app.remote_feed.frames - remote_before,
-                "mirror_frames_drawn": app.self_feed.frames - mirror_before,
-                "redraws": app.presented - presented_before,
+                "remote_frames_drawn": remote_drawn,
+                "mirror_frames_drawn": mirror_drawn,
+                "redraws": redraws,
                 "remote_size": _remote_size(engine.remote_frame()),
                 "devices": _devices(engine.devices),
-                "drawing_interval_ms": round(app._draw_pace.interval_s * 1000, 1),
+                "drawing_interval_ms": round(app._draw_pace.interval_s * 1000, 1) if app else None,
                 "threads": _thread_figures(threads_before, threads_after, profiler),
                 "profiler_samples": profiler.samples,
                 "profiler_cpu_s": profiler.own_cpu_s,
@@ -534,8 +548,17 @@ async def kiosk_side(base_url: str, send: Format) -> None:
             engine.send(ev.HangUp())
             await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
         finally:
-            app.stop()
-            await asyncio.wait_for(running, 10)
+            if app is not None and running is not None:
+                app.stop()
+                await asyncio.wait_for(running, 10)
+
+
+def _drawn(app: Any) -> tuple[int, int, int]:
+    """Remote frames drawn, mirror frames drawn and frames presented so far (none without a
+    window)."""
+    if app is None:
+        return 0, 0, 0
+    return app.remote_feed.frames, app.self_feed.frames, app.presented
 
 
 async def _video_bytes_sent(call: Any) -> int:
@@ -590,10 +613,16 @@ def _thread_figures(
 
 
 def run_kiosk(
-    base_url: str, send: Format, seconds: float, env: dict[str, str], pulse_pid: int
+    base_url: str,
+    send: Format,
+    seconds: float,
+    env: dict[str, str],
+    pulse_pid: int,
+    window: bool = True,
 ) -> dict[str, Any]:
+    side = [sys.executable, __file__, "--kiosk-side", base_url, "--formats", send.label]
     kiosk = subprocess.Popen(
-        [sys.executable, __file__, "--kiosk-side", base_url, "--formats", send.label],
+        side if window else [*side, "--no-window"],
         cwd=ROOT,
         env=env,
         stdin=subprocess.PIPE,
@@ -653,8 +682,10 @@ def run_kiosk(
         "remote_size": figures["remote_size"],
         "drawing_interval_ms": figures["drawing_interval_ms"],
         "redraws": figures["redraws"],
-        # The software renderer's threads and the swap, per frame presented.
-        "drawing_ms_per_redraw": (breakdown.get("drawing", 0.0) + breakdown.get("buffer_swap", 0.0))
+        # The software renderer's threads and the main thread's part, per frame presented.
+        "drawing_ms_per_redraw": (
+            breakdown.get("drawing", 0.0) + breakdown.get("drawing_main_thread", 0.0)
+        )
         * 1000
         / max(1, figures["redraws"]),
         "screen": figures["screen"],
@@ -913,13 +944,18 @@ def compare(formats: list[Format], seconds: float, repeat: int, far_end: str) ->
     try:
         for send in formats:
             bot = send if far_end == "same" else Format(640, 480, 15.0)
-            kiosk_runs, chromium_runs = [], []
+            kiosk_runs, bare_runs, chromium_runs = [], [], []
             for attempt in range(1, repeat + 1):
                 far, base_url = start_far_end(env, bot)
                 try:
                     progress(f"{send.label} ({attempt}/{repeat}): kiosk with its window")
                     kiosk_runs.append(run_kiosk(base_url, send, seconds, env, pulse.process.pid))
                     progress(_line("kiosk", kiosk_runs[-1]))
+                    progress(f"{send.label} ({attempt}/{repeat}): kiosk without a window")
+                    bare_runs.append(
+                        run_kiosk(base_url, send, seconds, env, pulse.process.pid, window=False)
+                    )
+                    progress(_line("kiosk without a window", bare_runs[-1]))
                     progress(f"{send.label} ({attempt}/{repeat}): Chromium with its window")
                     chromium_runs.append(
                         asyncio.run(run_chromium(base_url, send, seconds, env, pulse.process.pid))
@@ -928,7 +964,7 @@ def compare(formats: list[Format], seconds: float, repeat: int, far_end: str) ->
                 finally:
                     stop_process(far)
             results[send.label] = _summary(
-                send, bot, median_of(kiosk_runs), median_of(chromium_runs)
+                send, bot, median_of(kiosk_runs), median_of(bare_runs), median_of(chromium_runs)
             )
     finally:
         pulse.stop()
@@ -962,10 +998,23 @@ def _line(side: str, figures: dict[str, Any]) -> str:
 
 
 def _summary(
-    send: Format, bot: Format, kiosk: dict[str, Any], chromium: dict[str, Any]
+    send: Format,
+    bot: Format,
+    kiosk: dict[str, Any],
+    bare: dict[str, Any],
+    chromium: dict[str, Any],
 ) -> dict[str, Any]:
     cpu_ratio = kiosk["cpu_s"] / chromium["cpu_s"]
     pss_ratio = kiosk["pss_mb"] / chromium["pss_mb"]
+    # The same kiosk making the same call with no window: what no drawing work could go below.
+    bare_keys = ("cpu_s", "process_cpu_s", "pulseaudio_cpu_s", "pss_mb", "pss_mb_by_kind")
+    without_window = {key: bare[key] for key in bare_keys}
+    without_window |= {
+        "send_fps": bare["send_fps"],
+        "cpu_ratio": bare["cpu_s"] / chromium["cpu_s"],
+        "mem_ratio": bare["pss_mb"] / chromium["pss_mb"],
+        "breakdown_cpu_s": bare["breakdown_cpu_s"],
+    }
     return rounded(
         {
             "far_end_sends": bot.label,
@@ -982,6 +1031,7 @@ def _summary(
                 "pss": pss_ratio <= TARGETS["pss_ratio_max"],
             },
             "kiosk": kiosk,
+            "kiosk_without_window": without_window,
             "chromium": chromium,
         }
     )
@@ -994,10 +1044,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--far-end", choices=("same", "vga"), default="same")
     parser.add_argument("--kiosk-side", metavar="BASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--no-window", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     formats = [Format.parse(text) for text in args.formats.split(",")]
     if args.kiosk_side:
-        asyncio.run(kiosk_side(args.kiosk_side, formats[0]))
+        asyncio.run(kiosk_side(args.kiosk_side, formats[0], window=not args.no_window))
         os._exit(0)
     emit(compare(formats, args.seconds, args.repeat, args.far_end))
 
