@@ -468,7 +468,6 @@ async def kiosk_side(base_url: str, send: Format, window: bool) -> None:
     from kiosk.media.tracks import SendFormat
     from kiosk.session import events as ev
     from kiosk.session.state import Phase
-    from kiosk.ui.app import KioskApp
 
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str] = asyncio.Queue()
@@ -479,7 +478,12 @@ async def kiosk_side(base_url: str, send: Format, window: bool) -> None:
     async with running_engine(
         config, echo_cancel=True, preload=False, camera=camera, send_format=pinned
     ) as engine:
-        app = KioskApp(engine, fullscreen=False) if window else None
+        app = None
+        if window:
+            # Imported only here: importing Kivy's window opens one, and the floor has none.
+            from kiosk.ui.app import KioskApp
+
+            app = KioskApp(engine, fullscreen=False)
         drawn = asyncio.Event()
 
         def first_frame() -> None:
