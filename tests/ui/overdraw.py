@@ -44,7 +44,7 @@ def _ids_of(widget: Any) -> dict[str, Any]:
     ids: dict[str, Any] = {}
     parent = widget.parent
     while parent is not None and hasattr(parent, "ids"):
-        ids.update({key: value for key, value in parent.ids.items()})
+        ids.update(parent.ids)
         parent = parent.parent
     return ids
 

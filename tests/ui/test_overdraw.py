@@ -18,7 +18,7 @@ from tests.ui.scripted_engine import ScriptedEngine
 
 # Windows' worth of pixels a redraw may fill. The call's screen fills about 1.1 (the picture
 # and its bars once, the buttons, text and mirror over them); showing ID, the large mirror
-# covers most of the clinician's picture, which is still drawn under it (about 1.6).
+# covers most of the clinician's picture, which is still drawn under it (about 1.7).
 MOST_WINDOWS = 1.8
 # A quad this small (a badge's corner, a hidden label's padding) costs nothing worth a rule.
 NEGLIGIBLE_PX = 1500
