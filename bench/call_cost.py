@@ -478,24 +478,22 @@ async def kiosk_side(base_url: str, send: Format, window: bool) -> None:
     async with running_engine(
         config, echo_cancel=True, preload=False, camera=camera, send_format=pinned
     ) as engine:
-        app = None
-        if window:
-            # Imported only here: importing Kivy's window opens one, and the floor has none.
-            from kiosk.ui.app import KioskApp
-
-            app = KioskApp(engine, fullscreen=False)
         drawn = asyncio.Event()
 
         def first_frame() -> None:
             engine.preload()
             drawn.set()
 
-        if app is None:
-            running: asyncio.Future[Any] | None = None
-            first_frame()
-        else:
+        app, running = None, None
+        if window:
+            # Imported only here: importing Kivy's window opens one, and the floor has none.
+            from kiosk.ui.app import KioskApp
+
+            app = KioskApp(engine, fullscreen=False)
             app.on_first_frame = first_frame
             running = asyncio.ensure_future(app.async_run(async_lib="asyncio"))
+        else:
+            first_frame()
         try:
             await asyncio.wait_for(drawn.wait(), 30)
             engine.send(ev.Tap())
@@ -552,7 +550,7 @@ async def kiosk_side(base_url: str, send: Format, window: bool) -> None:
             engine.send(ev.HangUp())
             await engine.wait_for(lambda s: s.phase is Phase.ENDED, 10)
         finally:
-            if app is not None and running is not None:
+            if app is not None and running is not None:  # both or neither
                 app.stop()
                 await asyncio.wait_for(running, 10)
 
@@ -1011,13 +1009,10 @@ def _summary(
     cpu_ratio = kiosk["cpu_s"] / chromium["cpu_s"]
     pss_ratio = kiosk["pss_mb"] / chromium["pss_mb"]
     # The same kiosk making the same call with no window: what no drawing work could go below.
-    bare_keys = ("cpu_s", "process_cpu_s", "pulseaudio_cpu_s", "pss_mb", "pss_mb_by_kind")
-    without_window = {key: bare[key] for key in bare_keys}
-    without_window |= {
-        "send_fps": bare["send_fps"],
+    kept = ("cpu_s", "process_cpu_s", "pulseaudio_cpu_s", "pss_mb", "pss_mb_by_kind", "send_fps")
+    without_window = {key: bare[key] for key in (*kept, "breakdown_cpu_s")} | {
         "cpu_ratio": bare["cpu_s"] / chromium["cpu_s"],
         "mem_ratio": bare["pss_mb"] / chromium["pss_mb"],
-        "breakdown_cpu_s": bare["breakdown_cpu_s"],
     }
     return rounded(
         {
